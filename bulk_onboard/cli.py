@@ -1,0 +1,267 @@
+"""The command line: `bulk-onboard run|validate|sandbox`. The only place that reads the environment."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import stat
+import sys
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from bulk_onboard import __version__
+from bulk_onboard.client import ApiConfig
+from bulk_onboard.errors import BulkOnboardError, ExitCode, UsageError
+from bulk_onboard.logs import setup_logging
+from bulk_onboard.settings import (
+    DEFAULT_API_URL,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_GRACE_S,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RATE,
+    DEFAULT_TIMEOUT_S,
+    ReadOptions,
+    RunSettings,
+)
+from bulk_onboard.summary import print_summary
+
+log = logging.getLogger("bulk_onboard")
+KEY_ENV = "MAILREACH_API_KEY"
+URL_ENV = "MAILREACH_API_URL"
+_KEY_FLAGS = ("--api-key", "--key", "--apikey")
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+    return value
+
+
+def _rate(text: str) -> float | None:
+    if text.strip().lower() in ("0", "none", "unlimited", "inf"):
+        return None
+    return _positive_float(text)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _add_read_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="a .csv/.tsv/.txt/.xlsx file, or - for CSV on standard input")
+    p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
+    p.add_argument("--encoding", help="the text encoding (default: UTF-8, else Windows-1252)")
+    p.add_argument("--delimiter", help="the delimiter: , ; tab | (default: sniffed)")
+    p.add_argument("--provider", choices=("gmail", "outlook", "custom"),
+                   help="provider for rows that name none and can't be inferred")  # fmt: skip
+    p.add_argument("--out", type=Path, default=Path("output"),
+                   help="parent folder of run folders (default: ./output)")  # fmt: skip
+    p.add_argument("--log-format", choices=("text", "json"), default="text")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulk-onboard",
+        description="Onboard a spreadsheet of mailboxes into MailReach (POST /v1/imap_auth).",
+    )
+    parser.add_argument("--version", action="version", version=f"bulk-onboard {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="read, validate, submit and report (the main job)")
+    _add_read_options(run)
+    run.add_argument("--api-url", help=f"API base before /v1 (env {URL_ENV}, else the real one)")
+    run.add_argument("--api-key-file", type=Path,
+                     help=f"file holding the API key, mode 0600 (default: env {KEY_ENV})")  # fmt: skip
+    run.add_argument("--bearer", action="store_true",
+                     help="send the key as 'X-Api-Key: Bearer <key>'")  # fmt: skip
+    run.add_argument("--rate", type=_rate, default=DEFAULT_RATE,
+                     help=f"requests per second, never exceeded (default {DEFAULT_RATE:g}; "
+                     "0 = unlimited)")  # fmt: skip
+    run.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY,
+                     help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})")  # fmt: skip
+    run.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT_S,
+                     help="overall deadline of one request in seconds (default 60)")  # fmt: skip
+    run.add_argument("--max-attempts", type=_positive_int, default=DEFAULT_MAX_ATTEMPTS,
+                     help="tries per row for retryable failures (default 5)")  # fmt: skip
+    run.add_argument("--backoff", type=_positive_float, default=1.0,
+                     help="base of the 1-2-4-8 x backoff between retries, seconds (default 1)")  # fmt: skip
+    run.add_argument("--grace", type=float, default=DEFAULT_GRACE_S,
+                     help="after Ctrl-C/SIGTERM, seconds in-flight requests may finish "
+                     "(default 10)")  # fmt: skip
+    run.add_argument("--sandbox", action="store_true",
+                     help="run against a local sandbox API started in-process (no key needed)")  # fmt: skip
+    run.add_argument("--dry-run", action="store_true",
+                     help="send test: true — MailReach tests the logins and saves nothing")  # fmt: skip
+
+    val = sub.add_parser("validate", help="read, normalise and validate only; no network")
+    _add_read_options(val)
+
+    box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
+    box.add_argument("--host", default="127.0.0.1")
+    box.add_argument("--port", type=int, default=8025)
+    box.add_argument("--api-key", dest="sandbox_key", default="sandbox",
+                     help="the key the sandbox accepts (a test value, not a secret)")  # fmt: skip
+    box.add_argument("--latency-ms", type=float, default=0.0)
+    box.add_argument("--jitter-ms", type=float, default=0.0)
+    box.add_argument("--rate-limit", type=float, default=None, help="429 past R requests/s")
+    box.add_argument("--fail-rate", type=float, default=0.0, help="fraction answered 503")
+    box.add_argument("--reset-rate", type=float, default=0.0, help="fraction dropped")
+    box.add_argument("--db", help="keep accounts in this SQLite file (default: memory)")
+    box.add_argument("--seed", type=int, default=0)
+    box.add_argument("--revoke-after", type=int, default=None,
+                     help="refuse the key after N imap_auth requests (tests)")  # fmt: skip
+    box.add_argument("--page-size", type=int, default=100)
+    return parser
+
+
+def read_api_key(key_file: Path | None) -> str | None:
+    """The key from --api-key-file (refused if group/world readable), else the environment."""
+    if key_file is not None:
+        try:
+            mode = key_file.stat().st_mode
+        except OSError:
+            raise UsageError(f"The API key file {key_file} can't be read.") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise UsageError(
+                f"The API key file {key_file} is readable by other users: "
+                f"run `chmod 600 {key_file}` first."
+            )
+        key = key_file.read_text(encoding="utf-8", errors="replace").strip()
+        if not key:
+            raise UsageError(f"The API key file {key_file} is empty.")
+        return key
+    return os.environ.get(KEY_ENV, "").strip() or None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] != ["sandbox"] and any(a.split("=", 1)[0] in _KEY_FLAGS for a in args_list):
+        print(
+            f"error: the API key is never accepted on the command line (other users can read "
+            f"it); set {KEY_ENV} or use --api-key-file PATH.",
+            file=sys.stderr,
+        )
+        return ExitCode.USAGE
+    args = build_parser().parse_args(args_list)
+    setup_logging(getattr(args, "log_format", "text"))
+    try:
+        if args.command == "sandbox":
+            return _sandbox(args)
+        if args.command == "validate":
+            return _validate(args)
+        return _run(args, args_list)
+    except BulkOnboardError as error:
+        log.error("error: %s", error, extra={"event": "error"})
+        return error.exit_code
+    except KeyboardInterrupt:
+        return ExitCode.SIGINT
+
+
+def _stdin_bytes(input_path: str) -> bytes | None:
+    return sys.stdin.buffer.read() if input_path == "-" else None
+
+
+def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bulk_onboard.run import run_job
+
+    key = None if args.sandbox else read_api_key(args.api_key_file)
+    if not args.sandbox and key is None:
+        raise UsageError(
+            f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."
+        )
+    os.umask(0o077)  # every report, journal and folder is private to the user
+    settings = RunSettings(
+        input=args.input,
+        out=args.out,
+        api=ApiConfig(
+            base_url=args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
+            api_key=key or "",
+            bearer=args.bearer,
+            timeout_s=args.timeout,
+            concurrency=args.concurrency,
+        ),
+        read=ReadOptions(args.sheet, args.encoding, args.delimiter),
+        rate=args.rate,
+        max_attempts=args.max_attempts,
+        backoff_base_s=args.backoff,
+        grace_s=args.grace,
+        dry_run=args.dry_run,
+        default_provider=args.provider,
+        progress_bar=not args.no_progress and sys.stderr.isatty(),
+    )
+    stdin = _stdin_bytes(args.input)
+
+    async def go() -> tuple[ExitCode, Path]:
+        async with _maybe_sandbox(args.sandbox) as sandbox:
+            run_settings = settings
+            if sandbox is not None:
+                url, sandbox_key = sandbox
+                api = ApiConfig(url, sandbox_key, settings.api.bearer, settings.api.timeout_s,
+                                settings.api.concurrency)  # fmt: skip
+                run_settings = RunSettings(**{**_fields(settings), "api": api})
+            return await run_job(run_settings, argv, stdin)
+
+    code, run_dir = asyncio.run(go())
+    print_summary(run_dir)
+    return code
+
+
+def _fields(settings: RunSettings) -> dict[str, object]:
+    return {name: getattr(settings, name) for name in settings.__slots__}
+
+
+@contextlib.asynccontextmanager
+async def _maybe_sandbox(enabled: bool) -> AsyncIterator[tuple[str, str] | None]:
+    if not enabled:
+        yield None
+        return
+    from bulk_onboard.sandbox import SandboxConfig, running_sandbox
+
+    key = secrets.token_urlsafe(16)
+    async with running_sandbox(SandboxConfig(api_key=key)) as sandbox:
+        log.info("Using the local sandbox API at %s", sandbox.base_url)
+        yield sandbox.base_url, key
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from bulk_onboard.validate import validate_job
+
+    os.umask(0o077)
+    read = ReadOptions(args.sheet, args.encoding, args.delimiter)
+    code, run_dir = validate_job(
+        args.input, args.out, read, args.provider, _stdin_bytes(args.input)
+    )
+    print_summary(run_dir)
+    return code
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from bulk_onboard.sandbox import SandboxConfig, serve
+
+    serve(
+        SandboxConfig(
+            api_key=args.sandbox_key,
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            rate_limit=args.rate_limit,
+            fail_rate=args.fail_rate,
+            reset_rate=args.reset_rate,
+            db=args.db,
+            seed=args.seed,
+            revoke_after=args.revoke_after,
+            page_size=args.page_size,
+        ),
+        host=args.host,
+        port=args.port,
+    )
+    return ExitCode.OK

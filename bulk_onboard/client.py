@@ -1,0 +1,124 @@
+"""The MailReach HTTP client: one aiohttp session per run, one attempt per call, no retries here.
+
+Every failure below HTTP is turned into a `TransportFailure` carrying only a kind from the retry
+table, so no URL, header or key can travel up in an exception's text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from bulk_onboard import __version__
+
+USER_AGENT = f"bulk-onboard/{__version__}"
+CONNECT_TIMEOUT_S = 10.0
+MAX_ERROR_BODY_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ApiConfig:
+    base_url: str  # the part before /v1/...
+    api_key: str = ""  # never logged; kept out of repr below
+    bearer: bool = False  # send "X-Api-Key: Bearer <key>" (the usage guide's form)
+    timeout_s: float = 60.0  # overall deadline for one request, connect to last byte
+    concurrency: int = 32
+
+    def __repr__(self) -> str:
+        return f"ApiConfig(base_url={self.base_url!r}, bearer={self.bearer})"
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: Any  # parsed JSON, or the text of a non-JSON body
+    retry_after: str | None
+
+
+class TransportFailure(Exception):
+    """No usable HTTP answer. `kind` is a key of retry_rules.TRANSPORT_RULES."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class ApiClient:
+    """`async with ApiClient(config) as api:` then `await api.call("POST", "/v1/imap_auth", body)`."""
+
+    def __init__(self, config: ApiConfig) -> None:
+        self.config = config
+        self._session: aiohttp.ClientSession | None = None
+        self._base = config.base_url.rstrip("/")
+        self.requests = 0
+
+    async def __aenter__(self) -> ApiClient:
+        key = f"Bearer {self.config.api_key}" if self.config.bearer else self.config.api_key
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.config.concurrency, ttl_dns_cache=300),
+            headers={"X-Api-Key": key, "User-Agent": USER_AGENT, "Accept": "application/json"},
+            # The overall deadline is enforced by the caller (asyncio.timeout), which also
+            # defeats a response that drips one byte at a time; this only bounds connecting.
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S),
+            json_serialize=json.dumps,
+            raise_for_status=False,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Answer:
+        """One request, bounded by the overall deadline. Raises TransportFailure, never leaks."""
+        assert self._session is not None, "use `async with ApiClient(...)`"
+        self.requests += 1
+        try:
+            async with (
+                asyncio.timeout(self.config.timeout_s),
+                self._session.request(method, self._base + path, json=body) as response,
+            ):
+                raw = await response.read()
+                return Answer(
+                    response.status,
+                    _parse(raw, response.status),
+                    response.headers.get("Retry-After"),
+                )
+        except TimeoutError:
+            raise TransportFailure("timeout") from None
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError):
+            raise TransportFailure("tls") from None
+        except aiohttp.ClientConnectorDNSError:
+            raise TransportFailure("dns") from None
+        except aiohttp.ClientConnectorError:
+            raise TransportFailure("refused") from None
+        except (aiohttp.ClientError, OSError):
+            raise TransportFailure("reset") from None
+        except _BadJson:
+            raise TransportFailure("bad_json") from None
+
+
+class _BadJson(Exception):
+    pass
+
+
+def _parse(raw: bytes, status: int) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        if 200 <= status < 300:
+            raise _BadJson from None
+        return raw[:MAX_ERROR_BODY_BYTES].decode("utf-8", "replace")

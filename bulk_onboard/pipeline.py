@@ -1,0 +1,165 @@
+"""The worker pool: a producer normalises rows into a bounded queue, N workers submit them.
+
+Every row read is tracked in `pending` from the moment it is taken from the input until it
+settles, with no await in between, so whatever stops the run (a signal, an abort, cancellation)
+the final sweep finds every row that has not settled and reports it unprocessed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from bulk_onboard import settle
+from bulk_onboard.columns import ColumnMap
+from bulk_onboard.errors import ExitCode
+from bulk_onboard.normalise import NormalisedRow, NormaliseOptions, normalise
+from bulk_onboard.outcomes import Outcome, Unprocessed
+from bulk_onboard.retry_rules import Action
+from bulk_onboard.rows import RawRow
+from bulk_onboard.screening import Screen
+from bulk_onboard.stopping import StopControl
+from bulk_onboard.submit import Submission, Submitter
+
+log = logging.getLogger("bulk_onboard")
+
+
+@dataclass(slots=True)
+class PoolStats:
+    api_requests: int = 0
+    retries: int = 0
+
+
+class Pool:
+    """One run's producer and workers. `settle_outcome` is called once per row, synchronously."""
+
+    def __init__(
+        self,
+        rows: Iterator[RawRow],
+        columns: ColumnMap,
+        options: NormaliseOptions,
+        submitter: Submitter,
+        stop: StopControl,
+        settle_outcome: Callable[[Outcome], None],
+        *,
+        concurrency: int,
+        unreachable_rows: int,
+        skip_rows: frozenset[int] = frozenset(),
+    ) -> None:
+        self._rows = rows
+        self._columns = columns
+        self._options = options
+        self._submitter = submitter
+        self._stop = stop
+        self._settle_outcome = settle_outcome
+        self._concurrency = concurrency
+        self._unreachable_rows = unreachable_rows
+        self._skip_rows = skip_rows
+        self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
+        self._pending: dict[int, str] = {}  # row → email, read but not settled
+        self._inflight: set[int] = set()
+        self._screen = Screen()
+        self._unreachable_streak = 0
+        self.stats = PoolStats()
+
+    def _settle(self, outcome: Outcome) -> None:
+        self._pending.pop(outcome.row, None)
+        self._settle_outcome(outcome)
+
+    async def run(self, grace_s: float) -> None:
+        """Process every row; on a stop request, drain in-flight requests for up to `grace_s`."""
+        work = asyncio.create_task(self._work())
+        requested = asyncio.create_task(self._stop.requested.wait())
+        hard = asyncio.create_task(self._stop.hard.wait())
+        try:
+            await asyncio.wait({work, requested}, return_when=asyncio.FIRST_COMPLETED)
+            if not work.done():
+                await asyncio.wait({work, hard}, timeout=grace_s, return_when="FIRST_COMPLETED")
+                if not work.done():
+                    log.warning("Abandoning %d requests still in flight.", len(self._inflight))
+                    work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+        finally:
+            requested.cancel()
+            hard.cancel()
+            self._sweep()
+
+    async def _work(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(self._concurrency):
+                group.create_task(self._worker())
+            await self._produce()
+
+    def _sweep(self) -> None:
+        """Settle every row read but not settled, then every row not read yet."""
+        reason = self._stop.reason
+        for row, email in list(self._pending.items()):
+            why = Unprocessed.UNKNOWN_OUTCOME if row in self._inflight else reason
+            self._settle(settle.unprocessed(row, email, why))
+        for raw in self._rows:
+            if raw.number not in self._skip_rows:
+                email = normalise(raw, self._columns, self._options).email
+                self._settle(settle.unprocessed(raw.number, email, reason))
+
+    async def _produce(self) -> None:
+        for raw in self._rows:
+            if raw.number in self._skip_rows:
+                continue
+            item = normalise(raw, self._columns, self._options)
+            self._pending[item.row] = item.email
+            if self._stop.requested.is_set():
+                self._settle(settle.unprocessed(item.row, item.email, self._stop.reason))
+                continue
+            if outcome := self._screen.reject(item):
+                self._settle(outcome)
+                continue
+            await self._queue.put(item)
+        for _ in range(self._concurrency):
+            await self._queue.put(None)
+
+    async def _worker(self) -> None:
+        while (item := await self._queue.get()) is not None:
+            if self._stop.requested.is_set():
+                self._settle(settle.unprocessed(item.row, item.email, self._stop.reason))
+                continue
+            assert item.request is not None
+            self._inflight.add(item.row)
+            sub = await self._submitter.submit(item.request.to_body())
+            self._inflight.discard(item.row)
+            self.stats.api_requests += sub.attempts
+            self.stats.retries += sub.retries
+            self._settle(self._outcome_of(item, sub))
+
+    def _outcome_of(self, item: NormalisedRow, sub: Submission) -> Outcome:
+        verdict = sub.verdict
+        never_reached = sub.attempts > 0 and sub.connect_failures == sub.attempts
+        self._unreachable_streak = self._unreachable_streak + 1 if never_reached else 0
+        if verdict.action is Action.ACCEPT:
+            return settle.succeeded(item.row, item.email, sub)
+        if verdict.action is Action.STOP_KEY:
+            self._stop.request(Unprocessed.ABORTED, ExitCode.KEY_REFUSED, verdict.message)
+            return settle.unprocessed(item.row, item.email, Unprocessed.ABORTED)
+        if sub.interrupted:
+            why = Unprocessed.UNKNOWN_OUTCOME if sub.ambiguous else self._stop.reason
+            return settle.unprocessed(item.row, item.email, why)
+        if never_reached and self._unreachable_streak >= self._unreachable_rows:
+            self._stop.request(
+                Unprocessed.ABORTED,
+                ExitCode.UNAVAILABLE,
+                f"the API could not be reached for {self._unreachable_streak} rows in a row",
+            )
+            return settle.unprocessed(item.row, item.email, Unprocessed.ABORTED)
+        return settle.failed(
+            item.row,
+            item.email,
+            Stage.API,
+            verdict.code,
+            verdict.message,
+            item.original,
+            http_status=sub.http_status,
+            attempts=sub.attempts,
+        )

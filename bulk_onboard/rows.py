@@ -1,0 +1,45 @@
+"""The values that flow from the reader through the normaliser: raw rows, problems, sources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What was learnt about the input file while opening it."""
+
+    path: str  # as the user named it ("-" for stdin)
+    sha256: str  # of the raw bytes
+    format: str  # "csv" or "xlsx"
+    encoding: str | None = None  # csv only: "utf-8", "utf-8-sig", "cp1252", ...
+    delimiter: str | None = None  # csv only
+    sheet: str | None = None  # xlsx only
+    warnings: tuple[str, ...] = ()  # one sentence each, e.g. "decoded as cp1252"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One data row as read. `number` is what a spreadsheet shows: header = 1, first data row = 2."""
+
+    number: int
+    cells: tuple[str, ...]  # same length as the header: short rows are padded with ""
+
+
+@dataclass(slots=True)
+class Table:
+    """An opened input: its header as the user wrote it and a stream of row chunks."""
+
+    source: SourceInfo
+    headers: tuple[str, ...]
+    chunks: Iterator[list[RawRow]] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a row, in words a user can act on. Never holds a secret."""
+
+    code: str  # stable snake_case error_code, e.g. "invalid_port"
+    column: str | None  # the column as the user's file names it, if one is to blame
+    message: str  # one sentence

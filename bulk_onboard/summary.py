@@ -1,0 +1,36 @@
+"""The short table printed at the end of a run, read back from the run folder's summary.json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+_ROWS = ("succeeded", "valid", "failed", "unprocessed", "skipped")
+
+
+def format_summary(summary: dict[str, object], run_dir: Path) -> str:
+    """A few aligned lines: counts per report, top error codes, speed, and the run folder."""
+    lines = [f"Run folder: {run_dir}"]
+    for key in _ROWS:
+        if key not in summary or (key in ("skipped", "valid") and not summary[key]):
+            continue
+        line = f"  {key:<12}{summary[key]:>8}"
+        codes = summary.get("error_codes")
+        if key == "failed" and isinstance(codes, dict) and codes:
+            top = sorted(codes.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))[:4]
+            line += "   (" + ", ".join(f"{code} {n}" for code, n in top) + ")"
+        lines.append(line)
+    if summary.get("rows_per_s") is not None:
+        lines.append(f"  {'rows/s':<12}{summary['rows_per_s']:>8}")
+    if summary.get("stopped"):
+        lines.append(f"  stopped: {summary['stopped']}")
+    lines.append(f"  exit code {summary.get('exit_code')}")
+    return "\n".join(lines)
+
+
+def print_summary(run_dir: Path, stream: TextIO | None = None) -> None:
+    """Print the run's summary table (stdout by default)."""
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    print(format_summary(summary, run_dir), file=stream or sys.stdout)
