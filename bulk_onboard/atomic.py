@@ -1,4 +1,4 @@
-"""Atomic file writes (pip's recipe): a temp file beside the target, fsync, os.replace, mode 0600."""
+"""Atomic file writes (pip's recipe): temp file beside the target, fsync, os.replace, 0600."""
 
 from __future__ import annotations
 

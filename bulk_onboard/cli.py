@@ -1,10 +1,11 @@
-"""The command line: `bulk-onboard run|validate|sandbox`. The only place that reads the environment."""
+"""The command line: `bulk-onboard run|validate|sandbox`. The only reader of the environment."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
@@ -60,10 +61,17 @@ def _add_read_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
     p.add_argument("--encoding", help="the text encoding (default: UTF-8, else Windows-1252)")
     p.add_argument("--delimiter", help="the delimiter: , ; tab | (default: sniffed)")
-    p.add_argument("--provider", choices=("gmail", "outlook", "custom"),
-                   help="provider for rows that name none and can't be inferred")  # fmt: skip
-    p.add_argument("--out", type=Path, default=Path("output"),
-                   help="parent folder of run folders (default: ./output)")  # fmt: skip
+    p.add_argument(
+        "--provider",
+        choices=("gmail", "outlook", "custom"),
+        help="provider for rows that name none and can't be inferred",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("output"),
+        help="parent folder of run folders (default: ./output)",
+    )
     p.add_argument("--log-format", choices=("text", "json"), default="text")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -79,28 +87,60 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="read, validate, submit and report (the main job)")
     _add_read_options(run)
     run.add_argument("--api-url", help=f"API base before /v1 (env {URL_ENV}, else the real one)")
-    run.add_argument("--api-key-file", type=Path,
-                     help=f"file holding the API key, mode 0600 (default: env {KEY_ENV})")  # fmt: skip
-    run.add_argument("--bearer", action="store_true",
-                     help="send the key as 'X-Api-Key: Bearer <key>'")  # fmt: skip
-    run.add_argument("--rate", type=_rate, default=DEFAULT_RATE,
-                     help=f"requests per second, never exceeded (default {DEFAULT_RATE:g}; "
-                     "0 = unlimited)")  # fmt: skip
-    run.add_argument("--concurrency", type=_positive_int, default=DEFAULT_CONCURRENCY,
-                     help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})")  # fmt: skip
-    run.add_argument("--timeout", type=_positive_float, default=DEFAULT_TIMEOUT_S,
-                     help="overall deadline of one request in seconds (default 60)")  # fmt: skip
-    run.add_argument("--max-attempts", type=_positive_int, default=DEFAULT_MAX_ATTEMPTS,
-                     help="tries per row for retryable failures (default 5)")  # fmt: skip
-    run.add_argument("--backoff", type=_positive_float, default=1.0,
-                     help="base of the 1-2-4-8 x backoff between retries, seconds (default 1)")  # fmt: skip
-    run.add_argument("--grace", type=float, default=DEFAULT_GRACE_S,
-                     help="after Ctrl-C/SIGTERM, seconds in-flight requests may finish "
-                     "(default 10)")  # fmt: skip
-    run.add_argument("--sandbox", action="store_true",
-                     help="run against a local sandbox API started in-process (no key needed)")  # fmt: skip
-    run.add_argument("--dry-run", action="store_true",
-                     help="send test: true — MailReach tests the logins and saves nothing")  # fmt: skip
+    run.add_argument(
+        "--api-key-file",
+        type=Path,
+        help=f"file holding the API key, mode 0600 (default: env {KEY_ENV})",
+    )
+    run.add_argument(
+        "--bearer", action="store_true", help="send the key as 'X-Api-Key: Bearer <key>'"
+    )
+    run.add_argument(
+        "--rate",
+        type=_rate,
+        default=DEFAULT_RATE,
+        help=f"requests per second, never exceeded (default {DEFAULT_RATE:g}; 0 = unlimited)",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=DEFAULT_CONCURRENCY,
+        help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=DEFAULT_TIMEOUT_S,
+        help="overall deadline of one request in seconds (default 60)",
+    )
+    run.add_argument(
+        "--max-attempts",
+        type=_positive_int,
+        default=DEFAULT_MAX_ATTEMPTS,
+        help="tries per row for retryable failures (default 5)",
+    )
+    run.add_argument(
+        "--backoff",
+        type=_positive_float,
+        default=1.0,
+        help="base of the 1-2-4-8 x backoff between retries, seconds (default 1)",
+    )
+    run.add_argument(
+        "--grace",
+        type=float,
+        default=DEFAULT_GRACE_S,
+        help="after Ctrl-C/SIGTERM, seconds in-flight requests may finish (default 10)",
+    )
+    run.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against a local sandbox API started in-process (no key needed)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="send test: true — MailReach tests the logins and saves nothing",
+    )
 
     val = sub.add_parser("validate", help="read, normalise and validate only; no network")
     _add_read_options(val)
@@ -108,8 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
     box.add_argument("--host", default="127.0.0.1")
     box.add_argument("--port", type=int, default=8025)
-    box.add_argument("--api-key", dest="sandbox_key", default="sandbox",
-                     help="the key the sandbox accepts (a test value, not a secret)")  # fmt: skip
+    box.add_argument(
+        "--api-key",
+        dest="sandbox_key",
+        default="sandbox",
+        help="the key the sandbox accepts (a test value, not a secret)",
+    )
     box.add_argument("--latency-ms", type=float, default=0.0)
     box.add_argument("--jitter-ms", type=float, default=0.0)
     box.add_argument("--rate-limit", type=float, default=None, help="429 past R requests/s")
@@ -117,8 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--reset-rate", type=float, default=0.0, help="fraction dropped")
     box.add_argument("--db", help="keep accounts in this SQLite file (default: memory)")
     box.add_argument("--seed", type=int, default=0)
-    box.add_argument("--revoke-after", type=int, default=None,
-                     help="refuse the key after N imap_auth requests (tests)")  # fmt: skip
+    box.add_argument(
+        "--revoke-after",
+        type=int,
+        default=None,
+        help="refuse the key after N imap_auth requests (tests)",
+    )
     box.add_argument("--page-size", type=int, default=100)
     return parser
 
@@ -206,18 +254,19 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             run_settings = settings
             if sandbox is not None:
                 url, sandbox_key = sandbox
-                api = ApiConfig(url, sandbox_key, settings.api.bearer, settings.api.timeout_s,
-                                settings.api.concurrency)  # fmt: skip
-                run_settings = RunSettings(**{**_fields(settings), "api": api})
+                api = ApiConfig(
+                    url,
+                    sandbox_key,
+                    settings.api.bearer,
+                    settings.api.timeout_s,
+                    settings.api.concurrency,
+                )
+                run_settings = dataclasses.replace(settings, api=api)
             return await run_job(run_settings, argv, stdin)
 
     code, run_dir = asyncio.run(go())
     print_summary(run_dir)
     return code
-
-
-def _fields(settings: RunSettings) -> dict[str, object]:
-    return {name: getattr(settings, name) for name in settings.__slots__}
 
 
 @contextlib.asynccontextmanager

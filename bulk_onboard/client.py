@@ -50,7 +50,7 @@ class TransportFailure(Exception):
 
 
 class ApiClient:
-    """`async with ApiClient(config) as api:` then `await api.call("POST", "/v1/imap_auth", body)`."""
+    """`async with ApiClient(config) as api:` then `await api.call("POST", path, body)`."""
 
     def __init__(self, config: ApiConfig) -> None:
         self.config = config

@@ -1,4 +1,4 @@
-"""Typed failures and the exit codes of SPEC.md. Each exception carries one sentence for a person."""
+"""Typed failures and SPEC.md's exit codes. Each exception carries one sentence for a person."""
 
 from __future__ import annotations
 

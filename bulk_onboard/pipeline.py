@@ -17,7 +17,7 @@ from bulk_onboard import settle
 from bulk_onboard.columns import ColumnMap
 from bulk_onboard.errors import ExitCode
 from bulk_onboard.normalise import NormalisedRow, NormaliseOptions, normalise
-from bulk_onboard.outcomes import Outcome, Unprocessed
+from bulk_onboard.outcomes import Outcome, Stage, Unprocessed
 from bulk_onboard.retry_rules import Action
 from bulk_onboard.rows import RawRow
 from bulk_onboard.screening import Screen

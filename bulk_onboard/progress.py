@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from tqdm import tqdm
 
@@ -32,7 +33,7 @@ class Progress:
         self._clock = clock
         self._started = clock()
         self._next_log = self._started + LOG_EVERY_S
-        self._bar: tqdm[None] | None = None
+        self._bar: tqdm[Any] | None = None
         if bar:
             self._bar = tqdm(total=total, unit=label, dynamic_ncols=True, smoothing=0.1)
 

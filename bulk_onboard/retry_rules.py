@@ -67,7 +67,7 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
 
 
 def error_text(body: Any) -> str:
-    """The error sentence of a JSON error body, read defensively (`error`, `message`, `errors[]`)."""
+    """The error sentence of a JSON error body, read defensively (error, message, errors[])."""
     if isinstance(body, dict):
         for key in ("error", "message"):
             value = body.get(key)

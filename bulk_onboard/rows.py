@@ -21,7 +21,7 @@ class SourceInfo:
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
-    """One data row as read. `number` is what a spreadsheet shows: header = 1, first data row = 2."""
+    """One data row as read. `number` is what a spreadsheet shows: header 1, first data row 2."""
 
     number: int
     cells: tuple[str, ...]  # same length as the header: short rows are padded with ""

@@ -82,7 +82,7 @@ async def run_job(
     api_requests = retries = 0
     try:
         async with ApiClient(settings.api) as client:
-            submitter = Submitter(client, throttle, policy, stop, rng=random.Random())
+            submitter = Submitter(client, throttle, policy, stop.requested, rng=random.Random())
             pool = Pool(
                 _flatten(table),
                 columns,
@@ -100,7 +100,7 @@ async def run_job(
     finally:
         progress.close()
         journal.commit()
-        write_reports(journal, run_dir, table.headers)
+        write_reports(journal, run_dir, columns.report_headers)
         counts = dict(journal.counts())
         exit_code = stop.exit_code or (
             ExitCode.OK if counts.get(Status.SUCCEEDED, 0) == total else ExitCode.SOME_FAILED

@@ -1,4 +1,4 @@
-"""Run folders: `OUT/<UTC yyyymmddThhmmssZ>-<input stem>/`, 0700, with `OUT/latest` pointing at it."""
+"""Run folders: `OUT/<UTC yyyymmddThhmmssZ>-<input stem>/`, 0700, `OUT/latest` pointing at it."""
 
 from __future__ import annotations
 

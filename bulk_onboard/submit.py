@@ -31,7 +31,7 @@ class RetryPolicy:
 
     def backoff_s(self, attempt: int, rng: random.Random) -> float:
         """Pause after failed attempt number `attempt` (1-based)."""
-        step = self.backoff_base_s * 2 ** min(attempt - 1, BACKOFF_CAP_STEPS)
+        step = self.backoff_base_s * 2.0 ** min(attempt - 1, BACKOFF_CAP_STEPS)
         return step + rng.uniform(0, self.backoff_base_s)
 
 

@@ -70,7 +70,7 @@ def validate_job(
             item = normalise(raw, columns, options)
             journal.record(screen.reject(item) or valid_outcome(item))
     journal.commit()
-    write_reports(journal, run_dir, table.headers, (Status.VALID, Status.FAILED))
+    write_reports(journal, run_dir, columns.report_headers, (Status.VALID, Status.FAILED))
     counts = journal.counts()
     code = ExitCode.OK if counts.get(Status.FAILED, 0) == 0 else ExitCode.SOME_FAILED
     write_json(

@@ -1,0 +1,142 @@
+"""The sandbox's routes: a local stand-in for the MailReach API, plus introspection for tests.
+
+Under /api: `GET /v1/ping`, `POST /v1/imap_auth`, `GET /v1/accounts?page=N`,
+`GET|POST /v1/accounts/{id}`; and, with no key and no faults, `GET|DELETE /_sandbox/requests`
+and `POST /_sandbox/accounts/{id}/drift`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from bulk_onboard.sandbox.accounts import AccountError, AccountStore
+from bulk_onboard.sandbox.bodies import (
+    BodyError,
+    account_update,
+    imap_auth_body,
+    parse_json_object,
+)
+from bulk_onboard.sandbox.config import SandboxConfig
+from bulk_onboard.sandbox.faults import Faults
+from bulk_onboard.sandbox.journal import RequestLog
+from bulk_onboard.sandbox.pipeline import (
+    STATE,
+    JsonAnswer,
+    SandboxState,
+    error,
+    sandbox_middleware,
+)
+from bulk_onboard.sandbox.profile import log_in
+
+
+async def _json_object(request: web.Request) -> dict[str, object]:
+    if request.content_type != "application/json":
+        raise BodyError("Content-Type must be application/json")
+    return parse_json_object(await request.read())
+
+
+def _account_id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+async def ping(request: web.Request) -> web.StreamResponse:
+    """`GET /v1/ping`: the key works."""
+    return JsonAnswer(200, {"success": True})
+
+
+async def imap_auth(request: web.Request) -> web.StreamResponse:
+    """`POST /v1/imap_auth`: log into the mailbox, then create or update its account."""
+    store = request.app[STATE].store
+    value = await _json_object(request)
+    email = value.get("email")
+    email = email.lower() if isinstance(email, str) else None
+    try:
+        body = imap_auth_body(value)
+        existing = store.match(body)
+    except BodyError as exc:
+        return error(400, str(exc), email=email)
+    except AccountError as exc:
+        return error(exc.status, str(exc), email=email)
+    outcome = log_in(body.provider, body.imap_password, body.smtp_password, imap=not body.smtp_only)
+    if outcome.error is not None:
+        # The real service's shape for a failed mailbox login: a 500, not to be retried.
+        failure = {
+            "success": False,
+            "imap_auth_success": outcome.imap_ok,
+            "smtp_auth_success": outcome.smtp_ok,
+            "error": outcome.error,
+        }
+        return JsonAnswer(500, failure, email=email)
+    account = store.connect(body, existing, dry_run=bool(body.test))
+    return JsonAnswer(200, account, email=email)
+
+
+async def list_accounts(request: web.Request) -> web.StreamResponse:
+    """`GET /v1/accounts?page=N`: a bare array, page 0 first, empty past the end."""
+    state = request.app[STATE]
+    page = request.query.get("page", "0")
+    if not page.isascii() or not page.isdigit():
+        raise BodyError("page must be a whole number, 0 or more")
+    return JsonAnswer(200, state.store.page(int(page), state.config.page_size))
+
+
+async def get_account(request: web.Request) -> web.StreamResponse:
+    """`GET /v1/accounts/{id}`."""
+    account = request.app[STATE].store.get(_account_id(request))
+    if account is None:
+        raise AccountError(404, "Account not found")
+    return JsonAnswer(200, account, email=account["email"])
+
+
+async def update_account(request: web.Request) -> web.StreamResponse:
+    """`POST /v1/accounts/{id}`: change the fields given, leave the rest."""
+    fields = account_update(await _json_object(request))
+    account = request.app[STATE].store.update(_account_id(request), fields)
+    return JsonAnswer(200, account, email=account["email"])
+
+
+async def request_log(request: web.Request) -> web.StreamResponse:
+    """`GET /_sandbox/requests`: every /v1 request logged so far, and the account count."""
+    state = request.app[STATE]
+    return JsonAnswer(200, {"requests": state.log.as_json(), "accounts": len(state.store)})
+
+
+async def clear_request_log(request: web.Request) -> web.StreamResponse:
+    """`DELETE /_sandbox/requests`: start the log afresh."""
+    request.app[STATE].log.clear()
+    return JsonAnswer(200, {"success": True})
+
+
+async def drift(request: web.Request) -> web.StreamResponse:
+    """`POST /_sandbox/accounts/{id}/drift`: change an account behind the client's back."""
+    fields = await _json_object(request)
+    account = request.app[STATE].store.drift(_account_id(request), fields)
+    return JsonAnswer(200, account)
+
+
+async def _close_store(app: web.Application) -> None:
+    app[STATE].store.close()
+
+
+def create_app(config: SandboxConfig) -> web.Application:
+    """The sandbox as an aiohttp application; its state is `app[STATE]`."""
+    app = web.Application(middlewares=[sandbox_middleware])
+    app[STATE] = SandboxState(
+        config=config,
+        store=AccountStore(config.db),
+        faults=Faults(config, clock=time.monotonic),
+        log=RequestLog(config.request_log_size),
+    )
+    app.on_cleanup.append(_close_store)
+    account = r"/api/v1/accounts/{id:\d{1,10}}"
+    app.router.add_get("/api/v1/ping", ping)
+    app.router.add_post("/api/v1/imap_auth", imap_auth)
+    app.router.add_get("/api/v1/accounts", list_accounts)
+    app.router.add_get(account, get_account)
+    app.router.add_post(account, update_account)
+    app.router.add_get("/api/_sandbox/requests", request_log)
+    app.router.add_delete("/api/_sandbox/requests", clear_request_log)
+    app.router.add_post(r"/api/_sandbox/accounts/{id:\d{1,10}}/drift", drift)
+    return app

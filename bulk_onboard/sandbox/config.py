@@ -1,0 +1,47 @@
+"""The sandbox's settings: built once (by the CLI, `python -m bulk_onboard.sandbox` or a test)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_API_KEY = "sandbox"
+DEFAULT_PORT = 8025
+# Enough to keep every arrival of a 100k-row benchmark, small enough (tens of MB) to never matter.
+DEFAULT_REQUEST_LOG_SIZE = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxConfig:
+    """How the sandbox answers: its key, its store, its fault knobs (SPEC.md, "The sandbox")."""
+
+    api_key: str = DEFAULT_API_KEY
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    # 429 + Retry-After past R admitted requests in any sliding 1 s window, across all of /v1.
+    rate_limit: float | None = None
+    fail_rate: float = 0.0  # fraction of /v1 requests answered 503
+    reset_rate: float = 0.0  # fraction of /v1 requests whose connection is dropped unanswered
+    db: str | None = None  # SQLite file instead of memory
+    seed: int = 0  # seeds the one RNG behind the fault knobs, so test runs are reproducible
+    revoke_after: int | None = None  # after N imap_auth requests the key is refused (401)
+    page_size: int = 100  # GET /v1/accounts page size
+    request_log_size: int = DEFAULT_REQUEST_LOG_SIZE  # oldest entries are forgotten past this
+
+    def __post_init__(self) -> None:
+        problems = [
+            f"{name} must be between 0 and 1"
+            for name, rate in (("fail_rate", self.fail_rate), ("reset_rate", self.reset_rate))
+            if not 0.0 <= rate <= 1.0
+        ]
+        if self.latency_ms < 0 or self.jitter_ms < 0:
+            problems.append("latency_ms and jitter_ms must not be negative")
+        if self.rate_limit is not None and self.rate_limit <= 0:
+            problems.append("rate_limit must be positive")
+        if self.revoke_after is not None and self.revoke_after < 0:
+            problems.append("revoke_after must not be negative")
+        if self.page_size < 1 or self.request_log_size < 1:
+            problems.append("page_size and request_log_size must be at least 1")
+        if not self.api_key:
+            problems.append("api_key must not be empty")
+        if problems:
+            raise ValueError("; ".join(problems))

@@ -1,0 +1,106 @@
+"""The retry table, tested as a table: each answer's action and error code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+
+from bulk_onboard.retry_rules import (
+    MAX_RETRY_AFTER_S,
+    TRANSPORT_RULES,
+    Action,
+    classify_response,
+    classify_transport,
+    parse_retry_after,
+)
+
+AUTH_BOTH = {"success": False, "imap_auth_success": False, "smtp_auth_success": False, "error": "x"}
+AUTH_IMAP = {"success": False, "imap_auth_success": False, "smtp_auth_success": True, "error": "x"}
+AUTH_SMTP = {"success": False, "imap_auth_success": True, "smtp_auth_success": False, "error": "x"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "action", "code"),
+    [
+        (200, {"id": 1}, Action.ACCEPT, ""),
+        (201, {"id": 1}, Action.ACCEPT, ""),
+        (400, {"error": "email is missing"}, Action.FAIL, "rejected"),
+        (404, None, Action.FAIL, "rejected"),
+        (409, {"message": "conflict"}, Action.FAIL, "rejected"),
+        (422, {"errors": ["bad port"]}, Action.FAIL, "rejected"),
+        (401, {"error": "Unauthorized"}, Action.STOP_KEY, "key_refused"),
+        (403, "Forbidden", Action.STOP_KEY, "key_refused"),
+        (429, {"error": "slow down"}, Action.RETRY, "rate_limited"),
+        (500, AUTH_BOTH, Action.FAIL, "auth_failed"),
+        (500, AUTH_IMAP, Action.FAIL, "imap_auth_failed"),
+        (500, AUTH_SMTP, Action.FAIL, "smtp_auth_failed"),
+        (500, {"error": "boom"}, Action.RETRY, "server_error"),
+        (500, "<html>oops</html>", Action.RETRY, "server_error"),
+        (502, None, Action.RETRY, "server_error"),
+        (503, {"error": "Service unavailable"}, Action.RETRY, "server_error"),
+        (504, None, Action.RETRY, "server_error"),
+        (599, None, Action.RETRY, "server_error"),
+    ],
+)
+def test_response_classification(status: int, body: Any, action: Action, code: str) -> None:
+    verdict = classify_response(status, body)
+    assert (verdict.action, verdict.code) == (action, code)
+
+
+def test_auth_error_message_quotes_the_server_error() -> None:
+    body = {**AUTH_IMAP, "error": "[AUTHENTICATIONFAILED] Invalid credentials"}
+    assert "Invalid credentials" in classify_response(500, body).message
+
+
+def test_a_500_success_false_without_auth_keys_is_retried() -> None:
+    assert classify_response(500, {"success": False, "error": "x"}).action is Action.RETRY
+
+
+@pytest.mark.parametrize(
+    ("kind", "action", "code", "ambiguous"),
+    [
+        ("refused", Action.RETRY, "network", False),
+        ("dns", Action.RETRY, "network", False),
+        ("reset", Action.RETRY, "network", True),
+        ("timeout", Action.RETRY, "timeout", True),
+        ("bad_json", Action.RETRY, "server_error", True),
+        ("tls", Action.FAIL, "tls_error", False),
+    ],
+)
+def test_transport_classification(kind: str, action: Action, code: str, ambiguous: bool) -> None:
+    verdict = classify_transport(kind)
+    assert (verdict.action, verdict.code, verdict.ambiguous) == (action, code, ambiguous)
+
+
+def test_every_transport_rule_is_tested() -> None:
+    assert set(TRANSPORT_RULES) == {"refused", "dns", "reset", "timeout", "bad_json", "tls"}
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, None),
+        ("", None),
+        ("3", 3.0),
+        (" 2.5 ", 2.5),
+        ("-4", 0.0),
+        ("100000", MAX_RETRY_AFTER_S),
+        ("soon", None),
+        ("nan", None),
+    ],
+)
+def test_retry_after_seconds(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header) == seconds
+
+
+def test_retry_after_http_date() -> None:
+    now = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
+    header = format_datetime(now + timedelta(seconds=30), usegmt=True)
+    assert parse_retry_after(header, now=now.timestamp) == pytest.approx(30.0)
+
+
+def test_429_carries_retry_after() -> None:
+    assert classify_response(429, None, "7").retry_after_s == 7.0
