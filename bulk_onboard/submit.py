@@ -74,10 +74,12 @@ class Submitter:
         self, body: dict[str, Any], path: str = IMAP_AUTH_PATH, method: str = "POST"
     ) -> Submission:
         """Send `body` until it is accepted, fails for good, the key is refused or we must stop."""
-        started = self._clock()
         result = Submission(Verdict(Action.RETRY))
+        started = 0.0
         while True:
             await self._throttle.admit()
+            if not result.attempts:
+                started = self._clock()  # time on the wire and in backoff, not in the queue
             result.attempts += 1
             verdict = await self._attempt(result, method, path, body)
             result.verdict = verdict
