@@ -56,8 +56,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _add_read_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", help="a .csv/.tsv/.txt/.xlsx file, or - for CSV on standard input")
+def _add_read_options(p: argparse.ArgumentParser, *, input_optional: bool = False) -> None:
+    p.add_argument(
+        "input",
+        nargs="?" if input_optional else None,
+        help="a .csv/.tsv/.txt/.xlsx file, or - for CSV on standard input",
+    )
     p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
     p.add_argument("--encoding", help="the text encoding (default: UTF-8, else Windows-1252)")
     p.add_argument("--delimiter", help="the delimiter: , ; tab | (default: sniffed)")
@@ -85,7 +89,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="read, validate, submit and report (the main job)")
-    _add_read_options(run)
+    _add_read_options(run, input_optional=True)
+    again = run.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="finish an interrupted run in its folder; settled rows are not resent",
+    )
+    again.add_argument(
+        "--retry-failed",
+        type=Path,
+        metavar="RUN_DIR",
+        help="a new run of the rows that failed or were unprocessed in RUN_DIR",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="with --resume: carry on even though the input changed since",
+    )
     run.add_argument("--api-url", help=f"API base before /v1 (env {URL_ENV}, else the real one)")
     run.add_argument(
         "--api-key-file",
@@ -220,7 +242,8 @@ def _stdin_bytes(input_path: str) -> bytes | None:
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from bulk_onboard.run import run_job
+    from bulk_onboard.previous_run import load_previous
+    from bulk_onboard.run import RunMode, run_job
 
     key = None if args.sandbox else read_api_key(args.api_key_file)
     if not args.sandbox and key is None:
@@ -228,8 +251,15 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."
         )
     os.umask(0o077)  # every report, journal and folder is private to the user
+    mode = RunMode(args.resume, args.retry_failed, args.force)
+    input_path = args.input
+    if input_path is None:
+        earlier = mode.resume or mode.retry_failed
+        if earlier is None:
+            raise UsageError("Name the input file: bulk-onboard run INPUT (or --resume RUN_DIR).")
+        input_path = load_previous(earlier).input_path
     settings = RunSettings(
-        input=args.input,
+        input=input_path,
         out=args.out,
         api=ApiConfig(
             base_url=args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
@@ -247,7 +277,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         default_provider=args.provider,
         progress_bar=not args.no_progress and sys.stderr.isatty(),
     )
-    stdin = _stdin_bytes(args.input)
+    stdin = _stdin_bytes(input_path)
 
     async def go() -> tuple[ExitCode, Path]:
         async with _maybe_sandbox(args.sandbox) as sandbox:
@@ -262,7 +292,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
                     settings.api.concurrency,
                 )
                 run_settings = dataclasses.replace(settings, api=api)
-            return await run_job(run_settings, argv, stdin)
+            return await run_job(run_settings, argv, stdin, mode)
 
     code, run_dir = asyncio.run(go())
     print_summary(run_dir)

@@ -47,7 +47,7 @@ class Pool:
         *,
         concurrency: int,
         unreachable_rows: int,
-        skip_rows: frozenset[int] = frozenset(),
+        wanted: Callable[[NormalisedRow], bool] | None = None,
     ) -> None:
         self._rows = rows
         self._columns = columns
@@ -57,7 +57,7 @@ class Pool:
         self._settle_outcome = settle_outcome
         self._concurrency = concurrency
         self._unreachable_rows = unreachable_rows
-        self._skip_rows = skip_rows
+        self._wanted = wanted
         self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
@@ -101,15 +101,16 @@ class Pool:
             why = Unprocessed.UNKNOWN_OUTCOME if row in self._inflight else reason
             self._settle(settle.unprocessed(row, email, why))
         for raw in self._rows:
-            if raw.number not in self._skip_rows:
-                email = normalise(raw, self._columns, self._options).email
-                self._settle(settle.unprocessed(raw.number, email, reason))
+            item = normalise(raw, self._columns, self._options)
+            if self._wanted is None or self._wanted(item):
+                self._settle(settle.unprocessed(item.row, item.email, reason))
 
     async def _produce(self) -> None:
         for raw in self._rows:
-            if raw.number in self._skip_rows:
-                continue
             item = normalise(raw, self._columns, self._options)
+            if self._wanted is not None and not self._wanted(item):
+                self._screen.remember(item)  # a later repeat of its email is still a duplicate
+                continue
             self._pending[item.row] = item.email
             if self._stop.requested.is_set():
                 self._settle(settle.unprocessed(item.row, item.email, self._stop.reason))

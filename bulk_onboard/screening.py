@@ -13,6 +13,11 @@ class Screen:
     def __init__(self) -> None:
         self._first_row_of: dict[str, int] = {}
 
+    def remember(self, item: NormalisedRow) -> None:
+        """Note a row that is not part of this run (settled earlier) as its email's first row."""
+        if not item.problems:
+            self._first_row_of.setdefault(item.email, item.row)
+
     def reject(self, item: NormalisedRow) -> Outcome | None:
         """The failed outcome of a row that must not be submitted, else None."""
         if item.problems:

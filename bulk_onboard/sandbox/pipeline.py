@@ -100,6 +100,10 @@ async def _logged(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as exc:
         status = exc.status
         raise
+    except ConnectionResetError:
+        # The client went away mid-request (a killed or cancelled run): nothing to answer, and
+        # nothing wrong with the server, so no traceback on its stderr.
+        return web.Response(status=499)
     except Exception:
         status = 500  # what aiohttp answers for it, once re-raised
         raise
