@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 import io
-import re
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
 from functools import partial
-from itertools import chain, islice
-from typing import BinaryIO, TextIO
+from itertools import chain
+from typing import BinaryIO
 
 import pandas as pd
 from pandas.errors import ParserError
 
 from bulk_onboard import xlsx
+from bulk_onboard.dialect import delimiter_option, sniff_layout
 from bulk_onboard.encoding import decode_source, sha256_of
-from bulk_onboard.errors import InputError, InputMissingError, UsageError
+from bulk_onboard.errors import InputError, InputMissingError
+from bulk_onboard.parse_errors import describe_parse_error
 from bulk_onboard.rows import RawRow, SourceInfo, Table
 
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-_CANDIDATES = ",;\t|"
-_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
-_SEP_LINE = re.compile(r'sep=([^"\r\n])', re.IGNORECASE)  # Excel's delimiter declaration
-_SNIFF_TOKEN = re.compile(r'"[^"]*"?|\r\n?|\n|[,;\t|]')
-_SNIFF_RECORDS = 20
 _BOM_REMNANTS = ("\ufeff", "ï»¿")  # the second is a UTF-8 BOM read as Windows-1252
-_SCAN_CHARS = 1 << 20
 _IGNORED_FOR_WORKBOOK = "--encoding and --delimiter were ignored: they apply to text files only."
 _IGNORED_FOR_TEXT = "--sheet was ignored: it applies to .xlsx workbooks only."
 
@@ -114,11 +108,13 @@ def _open_delimited(
     resources: ExitStack,
     warnings: tuple[str, ...],
 ) -> tuple[SourceInfo, tuple[str, ...], Iterator[list[RawRow]]]:
-    chosen = None if delimiter is None else _delimiter_option(delimiter)
+    chosen = None if delimiter is None else delimiter_option(delimiter)
     decoded = decode_source(handle, name, encoding)
-    layout = _sniff(decoded.sample, decoded.complete, name, path.lower().endswith(".tsv"))
+    layout = sniff_layout(decoded.sample, decoded.complete, name, path.lower().endswith(".tsv"))
     separator = chosen or layout.delimiter
-    diagnose = partial(_diagnose, handle, decoded.encoding, separator, layout.header_line, name)
+    diagnose = partial(
+        describe_parse_error, handle, decoded.encoding, separator, layout.header_line, name
+    )
     # newline="" hands pandas the line breaks untouched, so \r inside a quoted cell survives.
     text = resources.enter_context(io.TextIOWrapper(handle, decoded.encoding, newline=""))
     for _ in range(layout.header_line - 1):
@@ -216,150 +212,3 @@ def _header_names(cells: Iterable[str]) -> tuple[str, ...]:
             header = header.removeprefix(remnant).strip()
         names.append(header or f"column_{position}")
     return tuple(names)
-
-
-def _delimiter_option(value: str) -> str:
-    delimiter = _DELIMITER_NAMES.get(value.lower(), value)
-    if len(delimiter) != 1 or delimiter in '"\r\n':
-        raise UsageError(f"--delimiter '{value}' cannot separate cells: pass , ; | or tab.")
-    return delimiter
-
-
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    delimiter: str
-    header_line: int  # physical line, 1-based
-    header_row: int  # spreadsheet row: blank lines above the header count, a sep= line doesn't
-
-
-@dataclass(frozen=True, slots=True)
-class _Record:
-    text: str  # without its line break
-    lines: int  # physical lines it spans, its line break included
-    counts: dict[str, int]  # each candidate delimiter, outside quotes
-    complete: bool  # False when cut short by the end of the sample or an open quote
-
-
-def _sniff(sample: str, complete: bool, name: str, prefer_tab: bool) -> _Layout:
-    # csv.Sniffer guesses from character frequencies over the whole sample, so a comma inside an
-    # unquoted "Smith, John" in a semicolon file fools it; counting delimiters outside quotes per
-    # record and checking the header's count recurs below is both simpler and steadier.
-    records = _sniff_records(sample.removeprefix("\ufeff"), complete)
-    record, line, declared, blanks = next(records, None), 1, None, 0
-    if record is not None and (sep_line := _SEP_LINE.fullmatch(record.text)):
-        declared, line, record = sep_line.group(1), line + record.lines, next(records, None)
-    while record is not None and not record.text.strip():
-        blanks, line, record = blanks + 1, line + record.lines, next(records, None)
-    if record is None and complete:
-        raise InputError(f"{name} is empty: it needs a header row and at least one data row.")
-    if record is None:
-        raise InputError(f"{name} starts with 64 KiB of blank lines: delete them above the header.")
-    following = list(
-        islice((r.counts for r in records if r.complete and r.text.strip()), _SNIFF_RECORDS)
-    )
-    delimiter = declared or _choose_delimiter(record.counts, following, prefer_tab)
-    return _Layout(delimiter, line, blanks + 1)
-
-
-def _sniff_records(sample: str, complete: bool) -> Iterator[_Record]:
-    start, counts = 0, dict.fromkeys(_CANDIDATES, 0)
-    for token in _SNIFF_TOKEN.finditer(sample):
-        found = token.group()
-        if found in counts:
-            counts[found] += 1
-        elif found[0] == '"':
-            if len(found) == 1 or found[-1] != '"':
-                complete = False
-                break
-        else:
-            text = sample[start : token.start()]
-            yield _Record(text, _line_breaks(text) + 1, counts, True)
-            start, counts = token.end(), dict.fromkeys(_CANDIDATES, 0)
-    if start < len(sample):
-        yield _Record(sample[start:], 1, counts, complete)
-
-
-def _choose_delimiter(header: dict[str, int], following: list[dict[str, int]], tsv: bool) -> str:
-    def score(candidate: str) -> tuple[float, bool, int]:
-        agreeing = sum(counts[candidate] == header[candidate] for counts in following)
-        share = agreeing / len(following) if following else 1.0
-        return share, tsv and candidate == "\t", header[candidate]
-
-    found = [candidate for candidate in _CANDIDATES if header[candidate]]
-    return max(found, key=score) if found else ("\t" if tsv else ",")
-
-
-def _line_breaks(text: str) -> int:
-    return text.count("\n") + text.count("\r") - text.count("\r\n")
-
-
-def _diagnose(
-    handle: BinaryIO, encoding: str, delimiter: str, header_line: int, name: str
-) -> InputError:
-    """Turn a pandas ParserError into a sentence naming the physical line at fault.
-
-    pandas counts records, not lines, and counts them differently per error, so the file is
-    walked again from the top; this happens once, on the way to stopping.
-    """
-    handle.seek(0)
-    text = io.TextIOWrapper(handle, encoding)  # universal newlines: every line break is "\n"
-    try:
-        for _ in range(header_line - 1):
-            text.readline()
-        problem = _find_problem(text, delimiter, header_line)
-    finally:
-        text.detach()
-    return problem or InputError(
-        f"{name} could not be read as a table: check that every quoted cell is closed and that"
-        " the delimiter is right (--delimiter)."
-    )
-
-
-_START, _UNQUOTED, _QUOTED, _AFTER_QUOTE = range(4)
-
-
-def _find_problem(text: TextIO, delimiter: str, line: int) -> InputError | None:
-    """Walk records as pandas' C tokenizer does; describe the first one it rejects, if any."""
-    stops = {_UNQUOTED: re.compile(f"[{re.escape(delimiter)}\n]"), _QUOTED: re.compile('["\n]')}
-    state, width, cells, record_line, quote_line = _START, 0, 1, line, line
-    while block := text.read(_SCAN_CHARS):
-        at = 0
-        while at < len(block):
-            if state in stops:
-                stop = stops[state].search(block, at)
-                if stop is None:
-                    break
-                char, at = stop.group(), stop.end()
-            else:
-                char, at = block[at], at + 1
-            if state == _QUOTED:
-                if char == "\n":
-                    line += 1
-                else:
-                    state = _AFTER_QUOTE
-            elif char == '"':  # only reached at a cell's start or right after a closing quote
-                if state == _START:
-                    quote_line = line
-                state = _QUOTED
-            elif char == delimiter:
-                cells, state = cells + 1, _START
-            elif char == "\n":
-                if width and cells > width:
-                    return _too_many_cells(record_line, cells, width)
-                width = width or cells  # the first record is the header
-                line, record_line, cells, state = line + 1, line + 1, 1, _START
-            else:
-                state = _UNQUOTED  # a quote after this is a literal character, as in pandas
-    if state == _QUOTED:
-        return InputError(
-            f'Line {quote_line} opens a quoted cell that never closes: add the missing " or'
-            " remove the stray one."
-        )
-    return _too_many_cells(record_line, cells, width) if width and cells > width else None
-
-
-def _too_many_cells(line: int, cells: int, width: int) -> InputError:
-    return InputError(
-        f"Line {line} has {cells} cells but the header has {width}: quote the cell that contains"
-        " the delimiter, or remove the extra cell."
-    )
