@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,8 +54,10 @@ def bodies_of(sheet: Path) -> list[dict[str, object]]:
     return out
 
 
-async def bare_loop(url: str, bodies: list[dict[str, object]], concurrency: int) -> float:
-    """Rows/s of the simplest correct client: N tasks pulling from a shared iterator."""
+async def bare_loop(
+    url: str, bodies: list[dict[str, object]], concurrency: int
+) -> tuple[float, float]:
+    """(rows/s, CPU µs/row) of the simplest correct client: N tasks pulling from one iterator."""
     feed = iter(bodies)
     headers = {"X-Api-Key": KEY}
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -66,26 +69,33 @@ async def bare_loop(url: str, bodies: list[dict[str, object]], concurrency: int)
                     await response.read()
                     assert response.status == 200, response.status
 
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         async with asyncio.TaskGroup() as group:
             for _ in range(concurrency):
                 group.create_task(worker())
-        return len(bodies) / (time.perf_counter() - t0)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        return len(bodies) / wall, cpu / len(bodies) * 1e6
 
 
-def tool_run(url: str, sheet: Path, out: Path, concurrency: int) -> tuple[float, float]:
-    """(rows/s from the run's own summary, wall rows/s of the whole command incl. start-up)."""
+def children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def tool_run(url: str, sheet: Path, out: Path, concurrency: int) -> tuple[float, float, float]:
+    """(rows/s from the run's summary, wall rows/s incl. start-up, CPU µs/row incl. start-up)."""
     env = {**os.environ, "MAILREACH_API_KEY": KEY, "MAILREACH_API_URL": url}
     cmd = [sys.executable, "-m", "bulk_onboard", "run", str(sheet), "--out", str(out),
            "--rate", "0", "--concurrency", str(concurrency), "--no-progress"]  # fmt: skip
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), children_cpu_s()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, children_cpu_s() - c0
     if done.returncode != 0:
         raise SystemExit(f"run failed ({done.returncode}): {done.stderr[-2000:]}")
     summary = json.loads((out / "latest" / "summary.json").read_text())
     assert summary["succeeded"] == summary["rows_total"]
-    return float(summary["rows_per_s"]), summary["rows_total"] / wall
+    rows = summary["rows_total"]
+    return float(summary["rows_per_s"]), rows / wall, cpu / rows * 1e6
 
 
 def main() -> None:
@@ -99,18 +109,25 @@ def main() -> None:
     bodies = bodies_of(sheet)
     proc, url = start_sandbox()
     try:
-        bare, tool, wall = [], [], []
+        bare, tool, wall, bare_cpu, tool_cpu = [], [], [], [], []
         for _ in range(args.repeats):
-            bare.append(asyncio.run(bare_loop(url, bodies, args.concurrency)))
-            rate, wall_rate = tool_run(url, sheet, work / "out", args.concurrency)
+            rate, cpu = asyncio.run(bare_loop(url, bodies, args.concurrency))
+            bare.append(rate)
+            bare_cpu.append(cpu)
+            rate, wall_rate, cpu = tool_run(url, sheet, work / "out", args.concurrency)
             tool.append(rate)
             wall.append(wall_rate)
+            tool_cpu.append(cpu)
         b, t, w = statistics.median(bare), statistics.median(tool), statistics.median(wall)
         print(f"rows={args.rows} repeats={args.repeats} concurrency={args.concurrency}")
         print(f"bare aiohttp loop     median {b:8.0f} rows/s   runs {[round(x) for x in bare]}")
         print(f"bulk-onboard run      median {t:8.0f} rows/s   runs {[round(x) for x in tool]}")
         print(f"  (whole command incl. Python start-up: median {w:.0f} rows/s)")
         print(f"ratio run / bare      {t / b:.3f}")
+        print(
+            f"client CPU per row: bare {statistics.median(bare_cpu):.0f} µs, "
+            f"run {statistics.median(tool_cpu):.0f} µs (incl. interpreter start-up)"
+        )
     finally:
         proc.terminate()
         proc.wait(10)

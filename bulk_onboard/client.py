@@ -7,13 +7,13 @@ table, so no URL, header or key can travel up in an exception's text.
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 import aiohttp
+import orjson
 
 from bulk_onboard import __version__
 
@@ -66,7 +66,6 @@ class ApiClient:
             # The overall deadline is enforced by the caller (asyncio.timeout), which also
             # defeats a response that drips one byte at a time; this only bounds connecting.
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S),
-            json_serialize=json.dumps,
             raise_for_status=False,
         )
         return self
@@ -84,10 +83,15 @@ class ApiClient:
         """One request, bounded by the overall deadline. Raises TransportFailure, never leaks."""
         assert self._session is not None, "use `async with ApiClient(...)`"
         self.requests += 1
+        # orjson: JSON in and out is a third of the client's own CPU per row with the stdlib.
+        data = None if body is None else orjson.dumps(body)
+        headers = _JSON_HEADERS if body is not None else None
         try:
             async with (
                 asyncio.timeout(self.config.timeout_s),
-                self._session.request(method, self._base + path, json=body) as response,
+                self._session.request(
+                    method, self._base + path, data=data, headers=headers
+                ) as response,
             ):
                 raw = await response.read()
                 return Answer(
@@ -109,6 +113,9 @@ class ApiClient:
             raise TransportFailure("bad_json") from None
 
 
+_JSON_HEADERS = {"Content-Type": "application/json"}
+
+
 class _BadJson(Exception):
     pass
 
@@ -117,8 +124,8 @@ def _parse(raw: bytes, status: int) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
         if 200 <= status < 300:
             raise _BadJson from None
         return raw[:MAX_ERROR_BODY_BYTES].decode("utf-8", "replace")

@@ -18,21 +18,27 @@ _DOMAIN_KEYS = ("spf_valid", "dkim_valid", "dmarc_valid")
 
 def account_fields(account: Mapping[str, Any], email: str) -> dict[str, Any]:
     """succeeded.csv columns from an account object; more, fewer or null fields are fine."""
-    fields: dict[str, Any] = {"account_id": account.get("id")}
+    get = account.get
+    fields: dict[str, Any] = {"account_id": _scalar(get("id"))}
     for key in _ACCOUNT_KEYS:
-        fields[key] = _scalar(account.get(key))
-    domain = account.get("domain")
-    domain = domain if isinstance(domain, Mapping) else {}
+        fields[key] = _scalar(get(key))
+    domain = get("domain")
+    if not isinstance(domain, Mapping):
+        domain = {}
     fields["domain"] = _scalar(domain.get("name")) or email.rpartition("@")[2]
     for key in _DOMAIN_KEYS:
         fields[key] = _scalar(domain.get(key))
     mx = domain.get("mx_records")
-    fields["mx_records"] = " ".join(str(m) for m in mx) if isinstance(mx, list) else _scalar(mx)
+    fields["mx_records"] = " ".join(map(str, mx)) if isinstance(mx, list) else _scalar(mx)
     return fields
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _scalar(value: Any) -> Any:
-    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+    """A CSV-ready value: nested objects a newer API may return are kept as text."""
+    return value if type(value) in _SCALARS else str(value)
 
 
 def succeeded(row: int, email: str, sub: Submission) -> Outcome:
