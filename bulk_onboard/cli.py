@@ -36,23 +36,50 @@ URL_ENV = "MAILREACH_API_URL"
 _KEY_FLAGS = ("--api-key", "--key", "--apikey")
 
 
-def _positive_float(text: str) -> float:
-    value = float(text)
+def seconds(text: str) -> float:
+    """A positive number of seconds."""
+    value = _number(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
     return value
 
 
-def _rate(text: str) -> float | None:
+def grace(text: str) -> float:
+    """Zero or more seconds."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def rate(text: str) -> float | None:
+    """Requests per second; 0/none/unlimited means no limit."""
     if text.strip().lower() in ("0", "none", "unlimited", "inf"):
         return None
-    return _positive_float(text)
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+    return value
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
+def count(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
     return value
 
 
@@ -119,37 +146,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--rate",
-        type=_rate,
+        type=rate,
         default=DEFAULT_RATE,
         help=f"requests per second, never exceeded (default {DEFAULT_RATE:g}; 0 = unlimited)",
     )
     run.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=count,
         default=DEFAULT_CONCURRENCY,
         help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})",
     )
     run.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=seconds,
         default=DEFAULT_TIMEOUT_S,
         help="overall deadline of one request in seconds (default 60)",
     )
     run.add_argument(
         "--max-attempts",
-        type=_positive_int,
+        type=count,
         default=DEFAULT_MAX_ATTEMPTS,
         help="tries per row for retryable failures (default 5)",
     )
     run.add_argument(
         "--backoff",
-        type=_positive_float,
+        type=seconds,
         default=1.0,
         help="base of the 1-2-4-8 x backoff between retries, seconds (default 1)",
     )
     run.add_argument(
         "--grace",
-        type=float,
+        type=grace,
         default=DEFAULT_GRACE_S,
         help="after Ctrl-C/SIGTERM, seconds in-flight requests may finish (default 10)",
     )
@@ -217,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] != ["sandbox"] and any(a.split("=", 1)[0] in _KEY_FLAGS for a in args_list):
         print(
-            f"error: the API key is never accepted on the command line (other users can read "
+            f"error: The API key is never accepted on the command line (other users can read "
             f"it); set {KEY_ENV} or use --api-key-file PATH.",
             file=sys.stderr,
         )
@@ -251,6 +278,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."
         )
     os.umask(0o077)  # every report, journal and folder is private to the user
+    if args.force and args.resume is None:
+        raise UsageError("--force only applies with --resume RUN_DIR.")
     mode = RunMode(args.resume, args.retry_failed, args.force)
     input_path = args.input
     if input_path is None:
@@ -295,7 +324,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             return await run_job(run_settings, argv, stdin, mode)
 
     code, run_dir = asyncio.run(go())
-    print_summary(run_dir)
+    print_summary(run_dir, as_json=args.log_format == "json")
     return code
 
 
@@ -320,15 +349,15 @@ def _validate(args: argparse.Namespace) -> int:
     code, run_dir = validate_job(
         args.input, args.out, read, args.provider, _stdin_bytes(args.input)
     )
-    print_summary(run_dir)
+    print_summary(run_dir, as_json=args.log_format == "json")
     return code
 
 
 def _sandbox(args: argparse.Namespace) -> int:
     from bulk_onboard.sandbox import SandboxConfig, serve
 
-    serve(
-        SandboxConfig(
+    try:
+        config = SandboxConfig(
             api_key=args.sandbox_key,
             latency_ms=args.latency_ms,
             jitter_ms=args.jitter_ms,
@@ -339,8 +368,8 @@ def _sandbox(args: argparse.Namespace) -> int:
             seed=args.seed,
             revoke_after=args.revoke_after,
             page_size=args.page_size,
-        ),
-        host=args.host,
-        port=args.port,
-    )
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    serve(config, host=args.host, port=args.port)
     return ExitCode.OK

@@ -48,6 +48,7 @@ class Pool:
         concurrency: int,
         unreachable_rows: int,
         wanted: Callable[[NormalisedRow], bool] | None = None,
+        body_for: Callable[[NormalisedRow], dict[str, object]] | None = None,
     ) -> None:
         self._rows = rows
         self._columns = columns
@@ -58,6 +59,7 @@ class Pool:
         self._concurrency = concurrency
         self._unreachable_rows = unreachable_rows
         self._wanted = wanted
+        self._body_for = body_for  # `sync` adds the account's id; default: the request as is
         self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
@@ -103,7 +105,8 @@ class Pool:
         for raw in self._rows:
             item = normalise(raw, self._columns, self._options)
             if self._wanted is None or self._wanted(item):
-                self._settle(settle.unprocessed(item.row, item.email, reason))
+                outcome = self._screen.reject(item)
+                self._settle(outcome or settle.unprocessed(item.row, item.email, reason))
 
     async def _produce(self) -> None:
         for raw in self._rows:
@@ -112,11 +115,12 @@ class Pool:
                 self._screen.remember(item)  # a later repeat of its email is still a duplicate
                 continue
             self._pending[item.row] = item.email
-            if self._stop.requested.is_set():
-                self._settle(settle.unprocessed(item.row, item.email, self._stop.reason))
-                continue
+            # Rows that fail locally are reported as such even after a stop: no API needed.
             if outcome := self._screen.reject(item):
                 self._settle(outcome)
+                continue
+            if self._stop.requested.is_set():
+                self._settle(settle.unprocessed(item.row, item.email, self._stop.reason))
                 continue
             await self._queue.put(item)
         for _ in range(self._concurrency):
@@ -129,7 +133,8 @@ class Pool:
                 continue
             assert item.request is not None
             self._inflight.add(item.row)
-            sub = await self._submitter.submit(item.request.to_body())
+            body = item.request.to_body() if self._body_for is None else self._body_for(item)
+            sub = await self._submitter.submit(body)
             self._inflight.discard(item.row)
             self.stats.api_requests += sub.attempts
             self.stats.retries += sub.retries

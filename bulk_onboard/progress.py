@@ -38,6 +38,11 @@ class Progress:
             self._bar = tqdm(total=total, unit=label, dynamic_ncols=True, smoothing=0.1)
 
     @property
+    def answered(self) -> int:
+        """Rows that got a verdict (succeeded, skipped or failed), not left unprocessed."""
+        return self.ok + self.failed
+
+    @property
     def done(self) -> int:
         return self.ok + self.failed + self.other
 

@@ -170,7 +170,7 @@ async def run_job(
     finally:
         progress.close()
         summary = _finish(
-            plan, columns, stop, settings, started_at, time.monotonic() - t0, progress.done
+            plan, columns, stop, settings, started_at, time.monotonic() - t0, progress.answered
         )
         summary |= {"api_requests": api_requests, "retries": retries}
         write_json(plan.run_dir / "summary.json", summary)
@@ -233,6 +233,8 @@ def _log_source(source: SourceInfo, columns: ColumnMap, total: int, run_dir: Pat
         log.warning("%s", warning)
     if columns.ignored:
         log.info("Columns kept but not used: %s.", ", ".join(columns.ignored))
+    if total == 0:
+        log.warning("The input has no data rows to process.")
     log.info("%d rows to process; reports go to %s", total, run_dir)
 
 

@@ -104,6 +104,7 @@ class Submitter:
         try:
             answer = await self._client.call(method, path, body if method == "POST" else None)
         except TransportFailure as failure:
+            result.http_status = None  # no answer this time: don't report an earlier one
             verdict = classify_transport(failure.kind)
             result.ambiguous |= verdict.ambiguous
             if failure.kind in ("refused", "dns"):

@@ -30,7 +30,11 @@ def format_summary(summary: dict[str, object], run_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def print_summary(run_dir: Path, stream: TextIO | None = None) -> None:
-    """Print the run's summary table (stdout by default)."""
+def print_summary(run_dir: Path, *, as_json: bool = False, stream: TextIO | None = None) -> None:
+    """Print the run's summary: a table for people, or one JSON line for schedulers."""
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-    print(format_summary(summary, run_dir), file=stream or sys.stdout)
+    if as_json:
+        line = {"event": "summary", "run_dir": str(run_dir), **summary}
+        print(json.dumps(line), file=stream or sys.stdout)
+    else:
+        print(format_summary(summary, run_dir), file=stream or sys.stdout)
