@@ -54,9 +54,8 @@ class Progress:
         else:
             self.other += 1
         if self._bar is not None:
+            self._bar.set_postfix_str(f"ok={self.ok} failed={self.failed}", refresh=False)
             self._bar.update(1)
-            if self.done % 16 == 0 or self.done == self.total:
-                self._bar.set_postfix(ok=self.ok, failed=self.failed, refresh=False)
         elif (now := self._clock()) >= self._next_log:
             self._next_log = now + LOG_EVERY_S
             self.log_line(now)
@@ -81,5 +80,4 @@ class Progress:
 
     def close(self) -> None:
         if self._bar is not None:
-            self._bar.set_postfix(ok=self.ok, failed=self.failed, refresh=False)
             self._bar.close()

@@ -1,0 +1,37 @@
+"""Progress: counts per outcome, and a log line every few seconds when there is no bar."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bulk_onboard.outcomes import Status
+from bulk_onboard.progress import LOG_EVERY_S, Progress
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_counts_each_outcome() -> None:
+    progress = Progress(4, bar=False)
+    for status in (Status.SUCCEEDED, Status.FAILED, Status.UNPROCESSED, Status.SKIPPED):
+        progress.advance(status)
+    assert (progress.ok, progress.failed, progress.done, progress.answered) == (2, 1, 4, 3)
+
+
+def test_without_a_bar_logs_a_line_every_few_seconds(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    progress = Progress(10, bar=False, clock=clock)
+    with caplog.at_level(logging.INFO, logger="bulk_onboard"):
+        progress.advance(Status.SUCCEEDED)
+        assert not caplog.records
+        clock.now += LOG_EVERY_S
+        progress.advance(Status.FAILED)
+    assert len(caplog.records) == 1
+    assert "2/10 rows, 1 ok, 1 failed" in caplog.records[0].getMessage()
