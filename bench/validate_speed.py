@@ -1,0 +1,148 @@
+"""`bulk-onboard validate` on 100,000 and 1,000,000-row CSVs: rows/s and peak RSS.
+
+Each size is validated `--repeats` times as its own process (`python -m bulk_onboard validate`);
+wall time includes interpreter start-up, and peak RSS is the child's own (os.wait4), so one run's
+peak never hides another's. Also times `normalise` alone, in this process, over the first sheet.
+Usage: python -m bench.validate_speed [--rows 100000 1000000] [--repeats 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bulk_onboard.columns import ColumnMap
+from bulk_onboard.normalise import NormaliseOptions, normalise
+from bulk_onboard.reader import open_table
+
+HEADER = (
+    "Email", "First Name", "Last Name", "Provider", "IMAP Host", "IMAP Port", "IMAP Password",
+    "SMTP Host", "SMTP Port", "SMTP Password", "Tags",
+)  # fmt: skip
+_FIRST = ("ann", "ben", "chloe", "dan", "erin", "farid", "grace", "hiro", "ines", "jon")
+_LAST = ("lee", "martin", "okafor", "novak", "smith", "garcia", "kim", "rossi", "dubois", "ng")
+
+
+def _app_password(rng: random.Random) -> str:
+    return " ".join("".join(rng.choices(string.ascii_lowercase, k=4)) for _ in range(4))
+
+
+def _row(i: int, rng: random.Random) -> tuple[str, ...]:
+    """One mailbox: mostly custom hosts, some Gmail, some blanks and mistakes, as people send."""
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    local = f"{first}.{last}{i}"
+    kind = rng.random()
+    password = f"Pw-{i:07d}-{rng.randrange(10**6):06d}"
+    tag = rng.choice(("", "team-a", "team-b", "warm", "=SUM(A1)"))
+    if kind < 0.15:  # Gmail: hosts and ports left to the preset, app password as Google shows it
+        app = _app_password(rng)
+        return (f"{local}@gmail.com", first.title(), last.title(), "", "", "", app, "", "", app,
+                tag)  # fmt: skip
+    domain = f"{rng.choice(('acme', 'northpeak', 'zylo', 'bright'))}{i % 211}.test"
+    imap_port, smtp_port = rng.choice((("993", "587"), ("993", "465"), ("993.0", "2525")))
+    names = (first.title(), last.title())
+    if kind < 0.20:  # names left out: derived from the email
+        names = ("", "N/A")
+    elif kind < 0.25:  # ports left out: the usual ones, with a note
+        imap_port, smtp_port = "", ""
+    elif kind < 0.27:  # a mistake: the row fails validation
+        imap_port = "99a"
+    elif kind < 0.28:
+        local = local + " x"
+    elif kind < 0.29:  # a repeat of an earlier mailbox
+        local = f"{first}.{last}{max(i - 7, 0)}"
+    provider = "custom" if kind < 0.5 else ""
+    return (f" {local}@{domain.upper() if kind > 0.95 else domain}", *names, provider,
+            f"imap.{domain}", imap_port, password, f"smtp.{domain}", smtp_port, password,
+            tag)  # fmt: skip
+
+
+def write_realistic_sheet(path: Path, rows: int, seed: int = 6) -> Path:
+    """`rows` data rows (blank spacer lines included in the count) of a realistic export."""
+    rng = random.Random(seed)
+    blank = ("",) * len(HEADER)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            writer.writerow(blank if i % 500 == 499 else _row(i, rng))
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    wall_s: float
+    peak_rss_mb: float
+
+
+def validate_once(sheet: Path, out: Path) -> Measure:
+    """One `validate` process: its wall time and its own peak RSS."""
+    cmd = [sys.executable, "-m", "bulk_onboard", "validate", str(sheet), "--out", str(out),
+           "--no-progress"]  # fmt: skip
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"validate failed ({proc.returncode}): {stderr[-2000:]}")
+    shutil.rmtree(out, ignore_errors=True)
+    return Measure(wall, usage.ru_maxrss / 1024)
+
+
+def normalise_us_per_row(sheet: Path) -> float:
+    """CPU µs per row of `normalise` alone, over rows already read."""
+    table = open_table(str(sheet))
+    columns = ColumnMap.from_headers(table.headers)
+    rows = [raw for chunk in table.chunks for raw in chunk]
+    options = NormaliseOptions()
+    started = time.process_time()
+    for raw in rows:
+        normalise(raw, columns, options)
+    return (time.process_time() - started) / len(rows) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--keep", type=Path, help="write the sheets here and keep them")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-validate-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        sheets = {}
+        for rows in args.rows:
+            sheet = work / f"validate-{rows}.csv"
+            if not sheet.exists():
+                write_realistic_sheet(sheet, rows)
+            sheets[rows] = sheet
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"normalise: {normalise_us_per_row(sheets[min(sheets)]):.1f} µs/row (CPU)")
+        print(f"{'rows':>10} {'rows/s':>10} {'wall s':>8} {'peak RSS MB':>12}   runs (rows/s)")
+        for rows, sheet in sheets.items():
+            runs = [validate_once(sheet, work / "out") for _ in range(args.repeats)]
+            wall = statistics.median(m.wall_s for m in runs)
+            rss = statistics.median(m.peak_rss_mb for m in runs)
+            each = [round(rows / m.wall_s) for m in runs]
+            print(f"{rows:>10} {rows / wall:>10.0f} {wall:>8.2f} {rss:>12.1f}   {each}")
+        print(f"load average after:  {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
