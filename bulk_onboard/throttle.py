@@ -1,23 +1,34 @@
-"""Admission of request starts: evenly spaced at --rate, and held back for every worker after a 429.
+"""Admission of request starts: paced at --rate, never more than --rate in any 1 s, and held
+back for every worker after a 429.
 
-aiolimiter does the spacing. It is given a bucket of ONE request leaking at `rate` per second, so
-starts are at least 1/rate apart from the very first one: a bucket of `rate` would let a whole
-second's burst through at start-up and then keep leaking, i.e. up to 2 x rate in the first second.
+Written by hand rather than with aiolimiter: aiolimiter wakes a waiter when the bucket has
+leaked "enough since now", so every wake-up pays the event loop's timer rounding (epoll sleeps in
+whole milliseconds) and the lateness is never made up — measured here, `--rate 2000` achieved
+~840/s and `--rate 200` ~183/s. This pacer reserves absolute slots instead (GCRA: slot k is
+start + k/rate), so late wake-ups don't lower the mean rate, and it keeps a log of the last
+`rate` starts so no 1 s window ever holds more than `rate` of them, however the loop hiccups.
+No burst at start-up: the first slot is now, the next 1/rate later.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
-from aiolimiter import AsyncLimiter
+# The server counts arrivals, not our starts, and transit times jitter by milliseconds: spacing
+# starts 1 % wider than 1/rate (and counting the cap over 1.01 s) keeps the server's count in any
+# 1 s window at or under the rate unless the jitter exceeds 10 ms, for 1 % less throughput.
+_MARGIN = 1.01
+_WINDOW_S = 1.0 * _MARGIN
 
 
 class Throttle:
     """Shared by all workers of a run: `await admit()` before each request is sent."""
 
-    __slots__ = ("_clock", "_limiter", "_resume_at", "_sleep", "pauses")
+    __slots__ = ("_cap", "_clock", "_interval", "_next_slot", "_resume_at", "_sleep", "_starts")
 
     def __init__(
         self,
@@ -26,25 +37,39 @@ class Throttle:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._limiter = AsyncLimiter(1, 1.0 / rate) if rate else None
+        self._interval = _MARGIN / rate if rate else 0.0
+        # At most `cap` starts in any 1 s; a fractional rate (0.5/s) still allows one.
+        self._cap = max(1, math.floor(rate)) if rate else 0
+        self._starts: deque[float] = deque(maxlen=self._cap or 1)
         self._clock = clock
         self._sleep = sleep
+        self._next_slot = 0.0
         self._resume_at = 0.0
-        self.pauses = 0
 
     async def admit(self) -> None:
         """Wait until this worker may start a request."""
-        while (wait := self._resume_at - self._clock()) > 0:
+        await self._wait_until(self._resume_at)
+        if not self._interval:
+            return
+        slot = max(self._next_slot, self._clock())
+        self._next_slot = slot + self._interval
+        await self._wait_until(slot)
+        starts = self._starts
+        while True:
+            now = self._clock()
+            # A hiccup can bunch late slots together: never let a 1 s window exceed the cap.
+            # And a 429 may have arrived while we waited for our slot: honour it before sending.
+            window_wait = starts[0] + _WINDOW_S - now if len(starts) == self._cap else 0.0
+            wait = max(window_wait, self._resume_at - now)
+            if wait <= 0:
+                break
             await self._sleep(wait)
-        if self._limiter is not None:
-            await self._limiter.acquire()
-            # A 429 may have arrived while we queued for a slot: honour it before sending.
-            while (wait := self._resume_at - self._clock()) > 0:
-                await self._sleep(wait)
+        starts.append(self._clock())
+
+    async def _wait_until(self, when: float) -> None:
+        while (wait := when - self._clock()) > 0:
+            await self._sleep(wait)
 
     def pause(self, seconds: float) -> None:
         """Hold back every worker for `seconds` (the server said Retry-After)."""
-        resume_at = self._clock() + seconds
-        if resume_at > self._resume_at:
-            self._resume_at = resume_at
-            self.pauses += 1
+        self._resume_at = max(self._resume_at, self._clock() + seconds)

@@ -1,0 +1,171 @@
+"""The benchmark suite: `python -m bench` measures every row of the performance table.
+
+Writes bench/RESULTS.md (machine, versions, command, figures, target met or missed).
+`python -m bench --quick` runs every scenario at a tiny size and asserts nothing (CI keeps it from
+rotting); it writes no results file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from bench.compare import compare
+from bench.scenarios import fault_overhead, latency_bound, rate_accuracy, run_memory
+from bench.validate_speed import validate_once, write_realistic_sheet
+
+RESULTS = Path(__file__).parent / "RESULTS.md"
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
+    """Rows of (scenario, measure, target, result, verdict)."""
+    rows: list[tuple[str, str, str, str, str]] = []
+    med = statistics.median
+    n = 300 if quick else 5000
+    reps = 1 if quick else 3
+    c = compare(n, reps)
+    rows.append(
+        (
+            f"zero-latency sandbox, {n:,} rows, --rate unlimited",
+            "rows/s of run ÷ requests/s of a bare aiohttp loop",
+            ">= 0.90",
+            f"{c.ratio:.3f} (run {med(c.run_rows_s):.0f}/s, bare {med(c.bare_rows_s):.0f}/s)",
+            _mark(c.ratio >= 0.9),
+        )
+    )
+    cpu = med(c.run_cpu_us)
+    rows.append(
+        (
+            "same",
+            "client CPU per row (marginal)",
+            "<= 250 µs",
+            f"{cpu:.0f} µs (bare loop {med(c.bare_cpu_us):.0f} µs)",
+            _mark(cpu <= 250),
+        )
+    )
+    for rate in (20, 200, 2000):
+        r = rate_accuracy(rate, 1.0 if quick else 5.0)
+        ok = abs(r.achieved - rate) <= 0.02 * rate and r.peak <= rate + 1
+        rows.append(
+            (
+                f"--rate {rate} ({r.rows:,} rows)",
+                "achieved mean rate; peak in any 1 s window (server timestamps)",
+                "within 2 %; peak <= rate + 1",
+                f"{r.achieved:.1f}/s; peak {r.peak}",
+                _mark(ok),
+            )
+        )
+        if rate == 2000:
+            share = r.limiter_cpu_share * 100
+            rows.append(
+                (
+                    "--rate 2000",
+                    "CPU used by the rate limiter (run CPU at 2000/s minus unlimited, per s)",
+                    "<= 10 % of a core",
+                    f"{share:.1f} %",
+                    _mark(share <= 10),
+                )
+            )
+    lat = latency_bound(100 if quick else 1000, repeats=reps)
+    rows.append(
+        (
+            f"250 ms latency, --concurrency 32, {lat.rows:,} rows",
+            "rows/s ÷ (concurrency ÷ latency)",
+            ">= 0.95",
+            f"{lat.ratio:.3f} ({med(lat.rows_s):.1f} of {lat.ideal:.0f} rows/s)",
+            _mark(lat.ratio >= 0.95),
+        )
+    )
+    work = Path(tempfile.mkdtemp(prefix="bench-suite-"))
+    try:
+        sizes = (2_000, 4_000) if quick else (100_000, 1_000_000)
+        measured = []
+        for size in sizes:
+            sheet = write_realistic_sheet(work / f"v{size}.csv", size)
+            runs = [validate_once(sheet, work / "out") for _ in range(reps)]
+            measured.append((size, med(m.wall_s for m in runs), med(m.peak_rss_mb for m in runs)))
+            sheet.unlink()
+        for size, wall, rss in measured:
+            rate = size / wall
+            rows.append(
+                (
+                    f"{size:,}-row CSV, validate",
+                    "rows/s; peak RSS",
+                    ">= 50,000 rows/s; <= 150 MB, same for both sizes",
+                    f"{rate:,.0f} rows/s; {rss:.0f} MB",
+                    _mark(rate >= 50_000 and rss <= 150),
+                )
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    mem = run_memory(2_000 if quick else 100_000)
+    rows.append(
+        (
+            f"{mem.rows:,} rows, run against the sandbox",
+            "peak RSS",
+            "<= 150 MB",
+            f"{mem.max_rss_mb:.0f} MB ({mem.rows_s:.0f} rows/s)",
+            _mark(mem.max_rss_mb <= 150),
+        )
+    )
+    f = fault_overhead(300 if quick else 5000)
+    rows.append(
+        (
+            f"5 % of requests answered 503, --rate 200, {f.rows:,} rows",
+            "wall time ÷ the error-free run at the same --rate",
+            "<= 1.10",
+            f"{f.ratio:.3f} ({f.faulty_s:.1f} s vs {f.clean_s:.1f} s, {f.retries} retries)",
+            _mark(f.ratio <= 1.10),
+        )
+    )
+    return rows
+
+
+def render(rows: list[tuple[str, str, str, str, str]], command: str) -> str:
+    versions = ", ".join(
+        f"{p} {version(p)}" for p in ("aiohttp", "pandas", "pydantic", "orjson")
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- when: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        f"- Python {platform.python_version()}; {versions}",
+        f"- load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"- command: `{command}`",
+        "- the sandbox runs as its own process pinned to the last core, the client on the first;",
+        "  figures are medians of the repeats; CPU is each child's own (os.wait4).",
+        "",
+        "| scenario | measure | target | result | |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes; no results file")
+    args = parser.parse_args()
+    rows = measure(args.quick)
+    text = render(rows, "python -m bench" + (" --quick" if args.quick else ""))
+    print(text)
+    if not args.quick:
+        RESULTS.write_text(text, encoding="utf-8")
+        print(f"written to {RESULTS}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
