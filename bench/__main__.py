@@ -98,14 +98,14 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
             measured.append((size, med(m.wall_s for m in runs), med(m.peak_rss_mb for m in runs)))
             sheet.unlink()
         for size, wall, rss in measured:
-            rate = size / wall
+            speed = size / wall
             rows.append(
                 (
                     f"{size:,}-row CSV, validate",
                     "rows/s; peak RSS",
                     ">= 50,000 rows/s; <= 150 MB, same for both sizes",
-                    f"{rate:,.0f} rows/s; {rss:.0f} MB",
-                    _mark(rate >= 50_000 and rss <= 150),
+                    f"{speed:,.0f} rows/s; {rss:.0f} MB",
+                    _mark(speed >= 50_000 and rss <= 150),
                 )
             )
     finally:
