@@ -47,6 +47,62 @@ HINTS: Mapping[str, str] = {
         "The API's TLS certificate could not be verified: check --api-url and the "
         "machine's clock and CA certificates."
     ),
+    # The preflight's (`check`, `run --preflight`): bulk_onboard/preflight/failures.py.
+    "dns_nxdomain": (
+        "The name does not exist in DNS: check the spelling of the email's domain and server "
+        "host names, and that the domain has not expired."
+    ),
+    "dns_timeout": "DNS did not answer in time: check the network or --dns server and try again.",
+    "dns_error": "DNS lookups failed: check the network or the --dns server and try again.",
+    "dns_no_address": "The server's host name has no IP address: correct the host in the sheet.",
+    "no_mx": (
+        "Add the MX records your mail provider lists to the domain's DNS: without them the "
+        "mailbox can't receive mail, so warm-up replies bounce."
+    ),
+    "connect_refused": (
+        "Nothing accepts connections on that host and port: check the server host and port "
+        "(IMAP is usually 993, SMTP 465 or 587)."
+    ),
+    "connect_timeout": (
+        "The server did not accept the connection in time: check the host and port, and that a "
+        "firewall does not block them."
+    ),
+    "network_unreachable": "The server can't be reached from this machine: check its network.",
+    "server_timeout": (
+        "The server accepted the connection but stalled: check the port speaks IMAP/SMTP with the "
+        "expected encryption (993 and 465 are TLS, 143 and 587 STARTTLS), or raise --timeout."
+    ),
+    "server_closed": "The server hung up: check the host and port, or retry later if it is busy.",
+    "server_unavailable": "The server is temporarily refusing logins: retry this row later.",
+    "protocol_error": (
+        "The server did not answer like an IMAP/SMTP server: check the host and port columns."
+    ),
+    "tls_name_mismatch": (
+        "Use the host name on the server's certificate (e.g. the provider's own imap/smtp host, "
+        "not mail.<your domain>)."
+    ),
+    "tls_untrusted": (
+        "The server's certificate is not from a trusted authority: use the provider's official "
+        "host name, or have the server's certificate fixed (pass --ca-file only for your own CA)."
+    ),
+    "tls_expired": "The server's certificate has expired: ask the mail provider to renew it.",
+    "tls_handshake_failed": (
+        "TLS could not be set up: check the port's encryption (993/465 are TLS from the start, "
+        "143/587 use STARTTLS)."
+    ),
+    "tls_not_offered": (
+        "The server offers no encryption on this port: use its TLS port (IMAP 993, SMTP 465), "
+        "or pass --allow-plaintext only on a network you trust."
+    ),
+    "imap_disabled": "Enable IMAP access in the mailbox's settings (or the admin console).",
+    "smtp_auth_not_offered": (
+        "The server does not accept logins on this port: use the provider's submission port "
+        "(587 or 465) and host, not an MX host on port 25."
+    ),
+    "smtp_auth_mechanism_unsupported": (
+        "The server only offers logins MailReach can't use by password (e.g. OAuth): connect "
+        "the mailbox with OAuth in MailReach, or enable password (PLAIN/LOGIN) authentication."
+    ),
 }
 
 DEFAULT_HINT = "Check the row against the message, fix it in the sheet and run again."

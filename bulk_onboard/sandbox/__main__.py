@@ -6,6 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bulk_onboard.errors import UsageError
+from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
+from bulk_onboard.preflight.settings import DEFAULT_CONCURRENCY
 from bulk_onboard.sandbox.config import DEFAULT_API_KEY, DEFAULT_PORT, SandboxConfig
 from bulk_onboard.sandbox.server import SandboxStartError, serve
 
@@ -27,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault knobs' RNG")
     parser.add_argument("--revoke-after", type=int, help="refuse the key after N imap_auth calls")
     parser.add_argument("--page-size", type=int, default=100, help="GET /v1/accounts page size")
+    parser.add_argument(
+        "--verify",
+        action="store_true",
+        help="really log in to the IMAP/SMTP servers of each request and read their DNS",
+    )
+    add_preflight_options(parser, timeout_flag="--verify-timeout")
     return parser
 
 
@@ -46,8 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             revoke_after=args.revoke_after,
             page_size=args.page_size,
+            verify=preflight_settings(args, DEFAULT_CONCURRENCY) if args.verify else None,
         )
-    except ValueError as exc:
+    except (ValueError, UsageError) as exc:
         parser.error(str(exc))
     try:
         serve(config, args.host, args.port)

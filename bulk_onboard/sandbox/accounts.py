@@ -13,6 +13,7 @@ import json
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from bulk_onboard.sandbox.bodies import ImapAuthBody
 from bulk_onboard.sandbox.profile import Account, new_account
@@ -89,8 +90,17 @@ class AccountStore:
             raise AccountError(400, "id belongs to an account with a different email")
         return existing
 
-    def connect(self, body: ImapAuthBody, existing: Account | None, *, dry_run: bool) -> Account:
+    def connect(
+        self,
+        body: ImapAuthBody,
+        existing: Account | None,
+        *,
+        dry_run: bool,
+        domain: Mapping[str, Any] | None = None,
+    ) -> Account:
         """Create the account, or update `existing` (from `match`) with the body's fields.
+
+        `domain` (from `--verify`) replaces the made-up DNS facts with real ones.
 
         With `dry_run` nothing is stored and a copy is returned; a new account's id is None.
         The caller must not await between `match` and `connect`: that is what keeps one
@@ -108,6 +118,8 @@ class AccountStore:
         account["imap_issue"] = bool(body.imap_issue)
         account["smtp_only"] = bool(body.smtp_only)
         account["spamchecker_only"] = bool(body.spamchecker_only)
+        if domain is not None:
+            account["domain"] = {**account["domain"], **domain}
         if dry_run:
             return account
         if existing is None:

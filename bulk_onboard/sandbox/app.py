@@ -8,12 +8,15 @@ and `POST /_sandbox/accounts/{id}/drift`.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from bulk_onboard.sandbox.accounts import AccountError, AccountStore
 from bulk_onboard.sandbox.bodies import (
     BodyError,
+    ImapAuthBody,
     account_update,
     imap_auth_body,
     parse_json_object,
@@ -28,7 +31,16 @@ from bulk_onboard.sandbox.pipeline import (
     error,
     sandbox_middleware,
 )
-from bulk_onboard.sandbox.profile import log_in
+from bulk_onboard.sandbox.profile import LoginOutcome, log_in
+
+
+class LoginVerifier(Protocol):
+    """`--verify`'s real logins (bulk_onboard.sandbox.verify)."""
+
+    async def log_in(self, body: ImapAuthBody) -> tuple[LoginOutcome, Mapping[str, Any]]: ...
+
+
+VERIFIER = web.AppKey("sandbox_verifier", LoginVerifier)
 
 
 async def _json_object(request: web.Request) -> dict[str, object]:
@@ -59,7 +71,17 @@ async def imap_auth(request: web.Request) -> web.StreamResponse:
         return error(400, str(exc), email=email)
     except AccountError as exc:
         return error(exc.status, str(exc), email=email)
-    outcome = log_in(body.provider, body.imap_password, body.smtp_password, imap=not body.smtp_only)
+    domain = None
+    if VERIFIER in request.app:
+        outcome, domain = await request.app[VERIFIER].log_in(body)
+        try:
+            existing = store.match(body)  # again: other requests ran during the logins
+        except AccountError as exc:
+            return error(exc.status, str(exc), email=email)
+    else:
+        outcome = log_in(
+            body.provider, body.imap_password, body.smtp_password, imap=not body.smtp_only
+        )
     if outcome.error is not None:
         # The real service's shape for a failed mailbox login: a 500, not to be retried.
         failure = {
@@ -69,7 +91,7 @@ async def imap_auth(request: web.Request) -> web.StreamResponse:
             "error": outcome.error,
         }
         return JsonAnswer(500, failure, email=email)
-    account = store.connect(body, existing, dry_run=bool(body.test))
+    account = store.connect(body, existing, dry_run=bool(body.test), domain=domain)
     return JsonAnswer(200, account, email=email)
 
 
@@ -130,6 +152,11 @@ def create_app(config: SandboxConfig) -> web.Application:
         log=RequestLog(config.request_log_size),
     )
     app.on_cleanup.append(_close_store)
+    if config.verify is not None:
+        # Imported only for --verify: the DNS, IMAP and SMTP clients cost start-up time.
+        from bulk_onboard.sandbox.verify import install
+
+        install(app, config.verify)
     account = r"/api/v1/accounts/{id:\d{1,10}}"
     app.router.add_get("/api/v1/ping", ping)
     app.router.add_post("/api/v1/imap_auth", imap_auth)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bulk_onboard.preflight.settings import PreflightSettings
 
 DEFAULT_API_KEY = "sandbox"
 DEFAULT_PORT = 8025
@@ -26,6 +30,8 @@ class SandboxConfig:
     revoke_after: int | None = None  # after N imap_auth requests the key is refused (401)
     page_size: int = 100  # GET /v1/accounts page size
     request_log_size: int = DEFAULT_REQUEST_LOG_SIZE  # oldest entries are forgotten past this
+    # `--verify`: really log in to each request's servers and read DNS, through the preflight.
+    verify: PreflightSettings | None = None
 
     def __post_init__(self) -> None:
         problems = [
