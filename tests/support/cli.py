@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
+import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,3 +137,128 @@ def assert_private(result: Result) -> None:
     assert run_dir.stat().st_mode & 0o777 == 0o700
     for path in run_dir.iterdir():
         assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
+# Additions for the fault, property and resume suites.
+
+POLL_INTERVAL_S = 0.02
+SHEET_HEADER = "Email,First Name,Last Name,IMAP Host,IMAP Port,SMTP Host,SMTP Port,Password"
+MAGIC_PASSWORDS = frozenset({"wrong-password", "wrong-imap-password", "wrong-smtp-password"})
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """One row of a test sheet. Leave `password` empty to get a fresh unique one."""
+
+    email: str
+    password: str = ""
+    imap_port: str = "993"
+
+
+def unique_mailboxes(count: int) -> list[Mailbox]:
+    """`count` distinct mailboxes `user{i}@fleet.test`; write_mailboxes gives each a password."""
+    return [Mailbox(f"user{i}@fleet.test") for i in range(count)]
+
+
+def write_mailboxes(path: Path, mailboxes: Sequence[Mailbox]) -> set[str]:
+    """Write a CSV sheet of `mailboxes`; returns the passwords that must never leak."""
+    lines = [SHEET_HEADER]
+    passwords: set[str] = set()
+    for i, box in enumerate(mailboxes):
+        password = box.password or f"pw-{secrets.token_hex(6)}-{i}"
+        if password not in MAGIC_PASSWORDS:
+            passwords.add(password)
+        lines.append(
+            f"{box.email},Test,Row{i},imap.fleet.test,{box.imap_port},smtp.fleet.test,587,{password}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return passwords
+
+
+def wait_until(what: str, predicate: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Poll `predicate` until it holds; fail naming `what` after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(POLL_INTERVAL_S)
+
+
+@dataclass
+class RunningCli:
+    """A `bulk-onboard` process started by `start_cli`; its streams go to files beside OUT."""
+
+    proc: subprocess.Popen[bytes]
+    out: Path
+    stdout_path: Path
+    stderr_path: Path
+
+    def stderr_so_far(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, what: str, predicate: Callable[[], bool], timeout_s: float = 30.0) -> None:
+        """Poll `predicate` while the run goes on; fail at once if the run has exited."""
+
+        def holds() -> bool:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"the run exited ({self.proc.returncode}) before {what}:\n"
+                    + self.stderr_so_far()[-2000:]
+                )
+            return predicate()
+
+        wait_until(what, holds, timeout_s)
+
+    def has_open(self, path: Path) -> bool:
+        """Whether the process holds `path` open right now (Linux: /proc/PID/fd)."""
+        target = str(path.resolve())
+        with contextlib.suppress(FileNotFoundError):
+            for fd in Path(f"/proc/{self.proc.pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) == target:
+                        return True
+        return False
+
+    def send(self, signum: signal.Signals) -> None:
+        self.proc.send_signal(signum)
+
+    def finish(self, timeout_s: float = 60.0) -> Result:
+        """Wait for the process to exit and collect what it left."""
+        self.proc.wait(timeout_s)
+        return Result(
+            self.proc.returncode,
+            self.stdout_path.read_text(encoding="utf-8", errors="replace"),
+            self.stderr_so_far(),
+            self.out,
+        )
+
+
+def start_cli(
+    args: Sequence[str], out: Path, *, url: str | None, key: str | None = SANDBOX_KEY
+) -> RunningCli:
+    """Start `bulk-onboard ARGS --out OUT` without waiting for it."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stamp = f"{out.name}.{time.monotonic_ns()}"
+    stdout_path = out.parent / f"{stamp}.stdout"
+    stderr_path = out.parent / f"{stamp}.stderr"
+    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
+        proc = subprocess.Popen(
+            command([*args, "--out", str(out)]),
+            env=env_for(url, key),
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    return RunningCli(proc, out, stdout_path, stderr_path)
+
+
+def journal_statuses(run_dir: Path) -> dict[int, str]:
+    """Row -> status as committed in a run folder's journal (read-only, e.g. after a kill -9)."""
+    uri = f"file:{run_dir / 'journal.sqlite'}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        return dict(db.execute("SELECT row, status FROM outcomes"))
+
+
+def emails_by_report(result: Result) -> dict[str, set[str]]:
+    """Report file name -> the emails in it."""
+    return {name: {r["email"] for r in result.report(name)} for name in REPORTS}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SANDBOX_KEY = "test-key-not-a-secret"
+POLL_INTERVAL_S = 0.02
 
 
 @dataclass
@@ -35,6 +37,30 @@ class SandboxProcess:
             for r in self.requests()
             if r["path"].endswith("/v1/imap_auth") and (status is None or r["status"] == status)
         ]
+
+    def accepted(self) -> list[str]:
+        """Emails of the imap_auth requests the server answered 200, in arrival order."""
+        return [r["email"] for r in sorted(self.imap_auth(status=200), key=lambda r: r["t"])]
+
+    def wait_for_imap_auth(
+        self, count: int, *, status: int | None = 200, timeout_s: float = 30.0
+    ) -> list[dict[str, Any]]:
+        """Poll the server's log until it holds `count` imap_auth requests of `status`.
+
+        A request is logged once it has been answered, so with status 200 this waits until
+        `count` rows were accepted by the server.
+        """
+        deadline = time.monotonic() + timeout_s
+        while len(found := self.imap_auth(status)) < count:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the sandbox logged {len(found)} of {count} requests")
+            time.sleep(POLL_INTERVAL_S)
+        return found
+
+    def kill(self) -> None:
+        """SIGKILL the sandbox, as a crash would: nothing in flight is answered any more."""
+        self.proc.kill()
+        self.proc.wait()
 
 
 @contextmanager
