@@ -1,0 +1,598 @@
+"""Malformed input files through the real command, `validate` and `run` (against a sandbox).
+
+SPEC: an input that can't be read as a table gives exit 65 (66 when it does not exist) and one
+sentence on stderr naming the line where one applies; anything readable gives per-row outcomes,
+every row in exactly one report. Never a traceback, never a hang, never a secret in the output:
+every sheet below carries unique passwords (`pw-<token>-...`), searched for in stdout, stderr and
+every byte under --out, whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import random
+import secrets
+import sqlite3
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.support.hygiene import (
+    RUN_EXITS,
+    RawResult,
+    assert_cells_escaped,
+    assert_every_row_once,
+    assert_failures_explained,
+    assert_no_half_made_run_folder,
+    assert_no_leak,
+    assert_refused_in_one_sentence,
+    assert_summary_matches,
+    leaks,
+    no_traceback,
+    validate_and_run,
+    write_sheet,
+)
+from tests.support.sandbox_process import SANDBOX_KEY, SandboxProcess, sandbox_process
+
+HEADER = (
+    "Email", "First Name", "Last Name", "IMAP Host", "IMAP Port", "SMTP Host", "SMTP Port",
+    "Password",
+)  # fmt: skip
+TEN_MB = 10 * 1024 * 1024
+pytestmark = pytest.mark.timeout(60)
+
+
+class Secrets:
+    """Unique passwords for one test; each holds the test's token, which is what is searched."""
+
+    def __init__(self) -> None:
+        self.token = secrets.token_hex(6)
+        self.count = 0
+
+    def new(self, suffix: str = "") -> str:
+        self.count += 1
+        return f"pw-{self.token}-{self.count}{suffix}"
+
+    @property
+    def searched(self) -> set[str]:
+        # The token alone: whatever a password became (re-decoded, trimmed, cut short), a leak
+        # of any of it that is long enough to matter still carries the token.
+        return {f"pw-{self.token}", SANDBOX_KEY}
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxProcess]:
+    with sandbox_process() as box:
+        yield box
+
+
+@pytest.fixture
+def pw() -> Secrets:
+    return Secrets()
+
+
+def row(n: int, password: str, **cells: str) -> list[str]:
+    """The cells of a good row `n`, in HEADER order; `cells` override some (First_Name=...)."""
+    values = {
+        "Email": f"user{n}@fleet.test",
+        "First Name": "Ada",
+        "Last Name": f"Row{n}",
+        "IMAP Host": "imap.fleet.test",
+        "IMAP Port": "993",
+        "SMTP Host": "smtp.fleet.test",
+        "SMTP Port": "587",
+        "Password": password,
+    }
+    values.update({k.replace("_", " "): v for k, v in cells.items()})
+    return [values[h] for h in HEADER]
+
+
+def csv_line(cells: list[str], sep: str = ",") -> str:
+    return sep.join(cells)
+
+
+def good_lines(pw: Secrets, count: int, sep: str = ",") -> list[str]:
+    return [csv_line(row(n, pw.new()), sep) for n in range(2, count + 2)]
+
+
+def refused(
+    results: tuple[RawResult, ...],
+    pw: Secrets,
+    *mentions: str,
+    code: int = 65,
+    complete_folders: bool = True,
+) -> None:
+    """Each result refused the input in one sentence naming `mentions`; nothing leaked.
+
+    `complete_folders=False` skips the check that no half-made run folder is left behind, for
+    the inputs that trip the bug test_a_flaw_found_while_reading_rows_leaves_no_half_made_folder
+    shows; everything else is still checked for them.
+    """
+    for result in results:
+        sentence = assert_refused_in_one_sentence(result, code)
+        for mention in mentions:
+            assert mention in sentence, sentence
+        assert_no_leak(result, pw.searched)
+        if complete_folders:
+            assert_no_half_made_run_folder(result.out)
+
+
+def processed(result: RawResult, pw: Secrets, rows: list[int]) -> None:
+    """The input was read: per-row outcomes, each row once, explained, escaped, nothing leaked."""
+    no_traceback(result)
+    assert result.code in RUN_EXITS, (result.code, result.stderr[-2000:])
+    assert_every_row_once(result, rows)
+    assert_summary_matches(result, len(rows))
+    assert_failures_explained(result)
+    assert_cells_escaped(result)
+    assert_no_leak(result, pw.searched)
+
+
+def both_processed(results: tuple[RawResult, RawResult], pw: Secrets, rows: list[int]) -> None:
+    for result in results:
+        processed(result, pw, rows)
+
+
+def write_bytes(tmp_path: Path, data: bytes, name: str = "in.csv") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+# Nothing to read
+
+
+def test_empty_file_is_refused_in_one_sentence(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    target = write_bytes(tmp_path, b"")
+    refused(validate_and_run(target, tmp_path, url=sandbox.url), pw, "is empty")
+
+
+def test_header_only_file_has_no_rows_and_writes_empty_reports(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    target = write_bytes(tmp_path, (",".join(HEADER) + "\r\n").encode())
+    checked, ran = validate_and_run(target, tmp_path, url=sandbox.url)
+    for result, reports in (
+        (checked, ("valid.csv", "failed.csv")),
+        (ran, ("succeeded.csv", "failed.csv", "unprocessed.csv")),
+    ):
+        processed(result, pw, [])
+        assert result.code == 0
+        for name in reports:
+            assert (result.run_dir / name).exists(), name
+    summary = json.loads((ran.run_dir / "summary.json").read_text())
+    assert summary["api_requests"] == 0
+
+
+def test_stdin_that_is_empty_is_refused(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    refused(validate_and_run("-", tmp_path, url=sandbox.url), pw, "Standard input is empty")
+
+
+def test_missing_file_exits_66(sandbox: SandboxProcess, tmp_path: Path, pw: Secrets) -> None:
+    target = str(tmp_path / "nope.csv")
+    results = validate_and_run(target, tmp_path, url=sandbox.url)
+    refused(results, pw, "does not exist", "nope.csv", code=66)
+
+
+def test_a_directory_is_refused(sandbox: SandboxProcess, tmp_path: Path, pw: Secrets) -> None:
+    folder = tmp_path / "sheet.csv"
+    folder.mkdir()
+    refused(validate_and_run(str(folder), tmp_path, url=sandbox.url), pw, "is a directory")
+
+
+# Not text at all
+
+
+def test_binary_junk_is_refused_in_one_sentence(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    target = write_bytes(tmp_path, random.Random(7).randbytes(20_000))
+    refused(validate_and_run(target, tmp_path, url=sandbox.url), pw, "in.csv", "not a text")
+
+
+def test_nul_byte_is_refused_naming_its_line(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    lines = [",".join(HEADER), *good_lines(pw, 3)]
+    lines[2] = lines[2].replace("Ada", "A\x00da")
+    target = write_bytes(tmp_path, "\n".join(lines).encode() + b"\n")
+    refused(validate_and_run(target, tmp_path, url=sandbox.url), pw, "Line 3", "NUL")
+
+
+# Broken structure
+
+
+def test_a_row_with_extra_cells_is_refused_naming_its_line(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    lines = [",".join(HEADER), *good_lines(pw, 4)]
+    lines[3] += ",surplus"
+    target = write_bytes(tmp_path, ("\n".join(lines) + "\n").encode())
+    refused(validate_and_run(target, tmp_path, url=sandbox.url), pw, "Line 4", "9 cells")
+
+
+def test_a_row_with_too_few_cells_is_padded_and_fails_on_its_own(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    lines = [",".join(HEADER), *good_lines(pw, 3)]
+    lines[2] = ",".join(lines[2].split(",")[:5])  # no SMTP host, port or password
+    target = write_bytes(tmp_path, ("\n".join(lines) + "\n").encode())
+    results = validate_and_run(target, tmp_path, url=sandbox.url)
+    both_processed(results, pw, [2, 3, 4])
+    for result in results:
+        failed = result.report("failed.csv")
+        assert [(r["row"], r["error_code"]) for r in failed] == [("3", "missing_field")]
+        assert failed[0]["SMTP Host"] == ""
+    assert [r["row"] for r in results[1].report("succeeded.csv")] == ["2", "4"]
+
+
+def test_an_unterminated_quote_is_refused_naming_the_line_it_opens(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    lines = [",".join(HEADER), *good_lines(pw, 4)]
+    lines[2] = lines[2].replace(",Ada,", ',"Ada,')
+    target = write_bytes(tmp_path, ("\n".join(lines) + "\n").encode())
+    refused(validate_and_run(target, tmp_path, url=sandbox.url), pw, "Line 3", "quoted cell")
+
+
+def _far_down(pw: Secrets) -> bytes:
+    """3,000 good rows but for line 2502, which has one cell too many: past the first chunk."""
+    lines = [",".join(HEADER), *good_lines(pw, 3000)]
+    lines[2501] += ",surplus"
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_flaw_past_the_first_chunk_is_refused_naming_its_line(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    target = write_bytes(tmp_path, _far_down(pw))
+    for result in validate_and_run(target, tmp_path, url=sandbox.url):
+        sentence = assert_refused_in_one_sentence(result)
+        assert "Line 2502" in sentence
+        assert_no_leak(result, pw.searched)
+
+
+def _note_beside_the_table(tmp_path: Path, pw: Secrets) -> str:
+    """A workbook with a note typed in a column that has no header, on its third row."""
+    path = _workbook(tmp_path / "in.xlsx", [list(HEADER), row(2, pw.new()), row(3, pw.new())])
+    book = openpyxl.load_workbook(path)
+    assert book.active is not None
+    book.active["K3"] = "a note"
+    book.save(path)
+    return str(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: an input error found while reading the rows (a CSV flaw past row 2001, any flaw "
+    "in an .xlsx sheet's rows) exits 65 after the run folder was made: the folder holds only "
+    "journal.sqlite (no summary.json) and OUT/latest is moved onto it",
+)
+@pytest.mark.parametrize("flaw", ["csv-line-2502-too-long", "xlsx-note-beside-the-table"])
+def test_a_flaw_found_while_reading_rows_leaves_no_half_made_folder(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets, flaw: str
+) -> None:
+    if flaw.startswith("csv"):
+        target = write_bytes(tmp_path, _far_down(pw))
+    else:
+        target = _note_beside_the_table(tmp_path, pw)
+    for result in validate_and_run(target, tmp_path, url=sandbox.url):
+        assert result.code == 65
+        assert_no_half_made_run_folder(result.out)
+
+
+def test_xlsx_value_without_a_header_is_refused_naming_its_cell(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    target = _note_beside_the_table(tmp_path, pw)
+    results = validate_and_run(target, tmp_path, url=sandbox.url)
+    refused(results, pw, "Row 3", "column K", complete_folders=False)
+
+
+# Big, wide and repeated
+
+
+def test_ten_megabyte_cells_are_read_and_settle_per_row(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    """A 10 MB note, a 10 MB name and a 10 MB password: each row settles on its own."""
+    big_password = pw.new("-" + "Z" * TEN_MB)
+    header = [*HEADER, "Notes"]
+    rows = [
+        [*row(2, pw.new()), "N" * TEN_MB],
+        [*row(3, pw.new(), First_Name="Y" * TEN_MB), "short"],
+        [*row(4, big_password), "short"],
+        [*row(5, pw.new()), "short"],
+    ]
+    numbers = write_sheet(tmp_path / "in.csv", header, rows)
+    checked, ran = validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url)
+    both_processed((checked, ran), pw, numbers)
+    for result in (checked, ran):
+        assert_no_leak(result, {"Z" * 1000})
+    failed = {r["row"]: r for r in ran.report("failed.csv")}
+    # The API refuses the oversized bodies as a row failure, not as the end of the run.
+    assert set(failed) <= {"3", "4"}
+    assert {"2", "5"} <= {r["row"] for r in ran.report("succeeded.csv")}
+
+
+def test_two_hundred_columns_are_kept_and_echoed(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    extras = [f"Extra {i}" for i in range(200 - len(HEADER))]
+    header = [*HEADER, *extras]
+    rows = [
+        [*row(2, pw.new()), *(f"v{i}" for i in range(len(extras)))],
+        [*row(3, pw.new(), Email="not-an-email"), *(f"w{i}" for i in range(len(extras)))],
+    ]
+    numbers = write_sheet(tmp_path / "in.csv", header, rows)
+    results = validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url)
+    both_processed(results, pw, numbers)
+    for result in results:
+        (failed,) = result.report("failed.csv")
+        assert failed["row"] == "3"
+        assert [failed[h] for h in extras] == [f"w{i}" for i in range(len(extras))]
+        assert failed["Password"] == ""
+
+
+def test_two_email_columns_are_refused_naming_both(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header = ["Email", "First Name", "IMAP Host", "SMTP Host", "Email", "Password"]
+    cells = ["a@fleet.test", "Ada", "imap.fleet.test", "smtp.fleet.test", "b@fleet.test"]
+    write_sheet(tmp_path / "in.csv", header, [[*cells, pw.new()]])
+    results = validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url)
+    refused(results, pw, "'Email' in column 1 (A)", "'Email' in column 5 (E)")
+
+
+def test_repeated_unknown_columns_are_all_kept_and_secret_ones_blanked(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header = [*HEADER, "Notes", "Notes", "Backup Password", "Backup Password", "", ""]
+    rows = [
+        [*row(2, pw.new()), "n1", "n2", pw.new(), pw.new(), "e1", "e2"],
+        [*row(3, pw.new(), IMAP_Port="99999"), "m1", "m2", pw.new(), pw.new(), "f1", "f2"],
+    ]
+    numbers = write_sheet(tmp_path / "in.csv", header, rows)
+    results = validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url)
+    both_processed(results, pw, numbers)
+    for result in results:
+        (failed,) = result.report("failed.csv")
+        assert failed["error_code"] == "invalid_port"
+        echoed = [v for k, v in failed.items() if k not in ("message", "hint")]
+        assert {"m1", "m2", "f1", "f2"} <= set(echoed)
+
+
+# Layouts that must just work
+
+
+def test_bom_and_excel_sep_line_are_honoured(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    lines = ["sep=;", ";".join(HEADER), *good_lines(pw, 2, sep=";")]
+    target = write_bytes(tmp_path, b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+    checked, ran = validate_and_run(target, tmp_path, url=sandbox.url)
+    both_processed((checked, ran), pw, [2, 3])
+    assert checked.code == ran.code == 0, ran.stderr
+    assert [r["email"] for r in ran.report("succeeded.csv")] == [
+        "user2@fleet.test",
+        "user3@fleet.test",
+    ]
+
+
+def test_cr_only_line_endings_read_and_blank_lines_keep_their_row_number(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    """Old Mac Excel's CR-only file (CRLF is read by the BOM + sep= test above)."""
+    lines = [",".join(HEADER), *(csv_line(row(n, pw.new())) for n in (2, 3)), ""]
+    lines += [csv_line(row(n, pw.new())) for n in (5, 6)]
+    text = "".join(line + "\r" for line in lines)
+    # A quoted cell holding each kind of line break stays one cell of one row.
+    text = text.replace("Row5", '"Row\r\nfive\rand\nmore"')
+    target = write_bytes(tmp_path, text.encode())
+    checked, ran = validate_and_run(target, tmp_path, url=sandbox.url)
+    both_processed((checked, ran), pw, [2, 3, 5, 6])
+    assert ran.code == 0, ran.stderr
+    (multi,) = [r for r in checked.report("valid.csv") if r["row"] == "5"]
+    assert multi["last_name"] == "Row\r\nfive\rand\nmore"
+
+
+def test_mixed_utf8_and_cp1252_bytes_are_read_with_a_warning_naming_the_line(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    head = ",".join(HEADER).encode()
+    utf8 = ",".join(row(2, pw.new("-ä"), First_Name="René")).encode("utf-8")
+    cp1252 = ",".join(row(3, pw.new("-ä"), First_Name="René")).encode("cp1252")
+    target = write_bytes(tmp_path, b"\r\n".join([head, utf8, cp1252]) + b"\r\n")
+    checked, ran = validate_and_run(target, tmp_path, url=sandbox.url)
+    both_processed((checked, ran), pw, [2, 3])
+    for result in (checked, ran):
+        assert "line 3" in result.stderr
+        assert "Windows-1252" in result.stderr
+    names = {r["row"]: r["first_name"] for r in checked.report("valid.csv")}
+    assert names["3"] == "René"  # the cp1252 row reads right; the UTF-8 row is the mojibake
+
+
+# Workbooks
+
+
+def _workbook(path: Path, rows: Sequence[Sequence[object]]) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for values in rows:
+        sheet.append(list(values))
+    book.save(path)
+    return path
+
+
+def test_xlsx_with_junk_cells_settles_row_by_row(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header: list[object] = [*HEADER, None, 42, datetime.date(2024, 1, 1)]
+    rows: list[list[object]] = [
+        header,
+        ["a@fleet.test", "Ada", "B", "imap.fleet.test", 993, "smtp.fleet.test", 587.0, pw.new()],
+        ["b@fleet.test", True, datetime.datetime(2024, 1, 2, 3, 4), "imap.fleet.test", 993.5,
+         "smtp.fleet.test", 1e100, pw.new()],
+        ["c@fleet.test", "=1/0", "#DIV/0!", "imap.fleet.test", -5, "smtp.fleet.test", 0,
+         pw.new()],
+        [],
+        ["d@fleet.test", "x" * 40_000, "B", "imap.fleet.test", "993", "smtp.fleet.test", "587",
+         pw.new()],
+        [datetime.time(1, 2), "A", "B", "imap.fleet.test", 993, "smtp.fleet.test", 587, pw.new()],
+        ["e@fleet.test", "A", "B", "imap.fleet.test", 993, "smtp.fleet.test", 587,
+         10**15 + secrets.randbelow(10**15)],
+    ]  # fmt: skip
+    path = _workbook(tmp_path / "in.xlsx", rows)
+    numeric_password = str(rows[-1][-1])
+    checked, ran = validate_and_run(str(path), tmp_path, url=sandbox.url)
+    both_processed((checked, ran), pw, [2, 3, 4, 6, 7, 8])
+    for result in (checked, ran):
+        assert_no_leak(result, {numeric_password})
+        failed = {r["row"]: r["error_code"] for r in result.report("failed.csv")}
+        assert failed["3"] == failed["4"] == "invalid_port"
+        assert failed["7"] == "invalid_email"
+
+
+def _entity_bomb(workbook: bytes) -> bytes:
+    """The workbook with "billion laughs" in its sheet: 10**9 characters from 1 KB of XML."""
+    entities = '<!ENTITY lol0 "lollollollollollollollollollol">' + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    cell = '<row r="9"><c r="A9" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode().replace("</sheetData>", cell + "</sheetData>")
+                head, xml_declaration, rest = text.rpartition("?>")
+                data = f"{head}{xml_declaration}<!DOCTYPE worksheet [{entities}]>{rest}".encode()
+            target.writestr(item, data)
+    return bomb.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["truncated", "entity-bomb"])
+def test_file_named_xlsx_that_is_not_a_workbook_is_refused(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets, kind: str
+) -> None:
+    whole = _workbook(tmp_path / "whole.xlsx", [list(HEADER), row(2, pw.new())]).read_bytes()
+    data = {
+        "truncated": whole[: len(whole) // 2],
+        "entity-bomb": _entity_bomb(whole),
+    }[kind]
+    target = write_bytes(tmp_path, data, name="in.xlsx")
+    results = validate_and_run(target, tmp_path, url=sandbox.url)
+    # The bomb goes off while rows are read, after the run folder is made (see the bug test).
+    complete = kind != "entity-bomb"
+    refused(results, pw, "not a readable .xlsx", complete_folders=complete)
+
+
+# Secrets in files that are not what they seem
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a sheet without a header row is refused with its first data row listed as "
+    "'headers seen', password included, on stderr",
+)
+def test_a_sheet_without_a_header_row_is_refused_without_echoing_its_first_row(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    target = write_bytes(tmp_path, ("\n".join(good_lines(pw, 3)) + "\n").encode())
+    for result in validate_and_run(target, tmp_path, url=sandbox.url):
+        assert_refused_in_one_sentence(result)
+        assert "No email column" in result.stderr
+        assert_no_leak(result, pw.searched)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: an unknown column headed 'PW' / 'SMTP PW' is not seen as secret, so failed.csv "
+    "echoes the passwords in it",
+)
+def test_password_columns_spelled_pw_are_blanked_in_reports(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header = ["Email", "First Name", "IMAP Host", "SMTP Host", "PW", "SMTP PW", "IMAP PW"]
+    cells = ["not-an-email", "Ada", "imap.fleet.test", "smtp.fleet.test"]
+    write_sheet(tmp_path / "in.csv", header, [[*cells, pw.new(), pw.new(), pw.new()]])
+    checked, ran = validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url)
+    for result in (checked, ran):
+        processed(result, pw, [2])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: failed.csv repeats a header name when the input has a column named like a "
+    "report column (email, row, message...), so reading it by name gives the input's cell",
+)
+def test_failed_csv_names_each_column_once_when_the_input_reuses_report_names(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header = ["email", "row", "message", "IMAP Host", "SMTP Host", "Password"]
+    cells = ["not-an-email", "17", "hello", "imap.fleet.test", "smtp.fleet.test", pw.new()]
+    write_sheet(tmp_path / "in.csv", header, [cells])
+    for result in validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url):
+        names = (result.run_dir / "failed.csv").read_text().splitlines()[0].split(",")
+        assert len(names) == len(set(names)), names
+        processed(result, pw, [2])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: 'No email column found' lists every header whole, so a 10 MB header cell "
+    "becomes a 10 MB error line",
+)
+def test_a_ten_megabyte_header_cell_is_not_echoed_whole(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    text = "H" * TEN_MB + ",Password\nx," + pw.new() + "\n"
+    target = write_bytes(tmp_path, text.encode())
+    for result in validate_and_run(target, tmp_path, url=sandbox.url):
+        sentence = assert_refused_in_one_sentence(result)
+        assert "No email column" in sentence
+        assert len(result.stderr) < 2000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a CSV row whose extra cells are all empty (a trailing delimiter) is refused "
+    "with 65, though no data is lost and the .xlsx reader drops such cells",
+)
+def test_empty_cells_past_the_header_are_dropped_as_in_a_workbook(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    lines = [",".join(HEADER), *(line + "," for line in good_lines(pw, 3))]
+    target = write_bytes(tmp_path, ("\r\n".join(lines) + "\r\n").encode())
+    both_processed(validate_and_run(target, tmp_path, url=sandbox.url), pw, [2, 3, 4])
+
+
+def test_the_secret_search_finds_a_password_in_every_form_it_could_leak_in(tmp_path: Path) -> None:
+    """The no-secret checks above are only as good as this search: plant secrets, find them."""
+    secret = 'pw-"quoted"-ä\x07'
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.json").write_text(json.dumps({"x": secret}))
+    (out / "b.csv").write_text('row,x\n2,"' + secret.replace('"', '""') + '"\n')
+    (out / "c.log").write_text(repr(secret))
+    journal = sqlite3.connect(out / "journal.sqlite")
+    journal.execute("CREATE TABLE t (v TEXT)")
+    journal.execute("INSERT INTO t VALUES (?)", (json.dumps({"x": secret}),))
+    journal.commit()
+    journal.close()
+    result = RawResult(0, "", "", out, b"", secret.encode())
+    assert sorted(leaks(result, {secret})) == sorted(
+        f"secret #0 ({len(secret)} chars) in {where}"
+        for where in ("stderr", "a.json", "b.csv", "c.log", "journal.sqlite")
+    )
