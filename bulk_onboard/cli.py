@@ -9,6 +9,7 @@ import dataclasses
 import logging
 import os
 import secrets
+import signal
 import stat
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -16,8 +17,10 @@ from pathlib import Path
 
 from bulk_onboard import __version__
 from bulk_onboard.client import ApiConfig
+from bulk_onboard.drift import DEFAULT_SCORE_DELTA
 from bulk_onboard.errors import BulkOnboardError, ExitCode, UsageError
 from bulk_onboard.logs import setup_logging
+from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
 from bulk_onboard.settings import (
     DEFAULT_API_URL,
     DEFAULT_CONCURRENCY,
@@ -135,6 +138,70 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --resume: carry on even though the input changed since",
     )
+    _add_submit_options(run)
+    run.add_argument(
+        "--preflight",
+        action="store_true",
+        help="check each row locally first (DNS, IMAP login, SMTP AUTH); failing rows are not sent",
+    )
+    add_preflight_options(run, timeout_flag="--preflight-timeout")
+
+    sync = sub.add_parser(
+        "sync", help="the scheduled re-sync: submit new, changed and failed rows; report drift"
+    )
+    _add_read_options(sync)
+    _add_submit_options(sync)
+    _add_sync_options(sync)
+
+    val = sub.add_parser("validate", help="read, normalise and validate only; no network")
+    _add_read_options(val)
+
+    chk = sub.add_parser(
+        "check", help="local preflight only: DNS, IMAP login and SMTP AUTH per row; no API call"
+    )
+    _add_read_options(chk)
+    chk.add_argument(
+        "--concurrency",
+        type=count,
+        default=DEFAULT_CONCURRENCY,
+        help=f"rows checked at once at most (default {DEFAULT_CONCURRENCY})",
+    )
+    add_preflight_options(chk, timeout_flag="--timeout")
+
+    box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
+    box.add_argument("--host", default="127.0.0.1")
+    box.add_argument("--port", type=int, default=8025)
+    box.add_argument(
+        "--api-key",
+        dest="sandbox_key",
+        default="sandbox",
+        help="the key the sandbox accepts (a test value, not a secret)",
+    )
+    box.add_argument("--latency-ms", type=float, default=0.0)
+    box.add_argument("--jitter-ms", type=float, default=0.0)
+    box.add_argument("--rate-limit", type=float, default=None, help="429 past R requests/s")
+    box.add_argument("--fail-rate", type=float, default=0.0, help="fraction answered 503")
+    box.add_argument("--reset-rate", type=float, default=0.0, help="fraction dropped")
+    box.add_argument("--db", help="keep accounts in this SQLite file (default: memory)")
+    box.add_argument("--seed", type=int, default=0)
+    box.add_argument(
+        "--revoke-after",
+        type=int,
+        default=None,
+        help="refuse the key after N imap_auth requests (tests)",
+    )
+    box.add_argument("--page-size", type=int, default=100)
+    box.add_argument(
+        "--verify",
+        action="store_true",
+        help="really log in to the IMAP/SMTP servers of each request and read their DNS",
+    )
+    add_preflight_options(box, timeout_flag="--verify-timeout")
+    return parser
+
+
+def _add_submit_options(run: argparse.ArgumentParser) -> None:
+    """Options of the commands that submit rows to the API: run and sync."""
     run.add_argument("--api-url", help=f"API base before /v1 (env {URL_ENV}, else the real one)")
     run.add_argument(
         "--api-key-file",
@@ -191,33 +258,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="send test: true — MailReach tests the logins and saves nothing",
     )
 
-    val = sub.add_parser("validate", help="read, normalise and validate only; no network")
-    _add_read_options(val)
 
-    box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
-    box.add_argument("--host", default="127.0.0.1")
-    box.add_argument("--port", type=int, default=8025)
-    box.add_argument(
-        "--api-key",
-        dest="sandbox_key",
-        default="sandbox",
-        help="the key the sandbox accepts (a test value, not a secret)",
+def _add_sync_options(sync: argparse.ArgumentParser) -> None:
+    """Options of `sync` only."""
+    sync.add_argument(
+        "--state",
+        type=Path,
+        metavar="PATH",
+        help="the sync state, SQLite (default: OUT/sync-state.sqlite); .key and .lock beside it",
     )
-    box.add_argument("--latency-ms", type=float, default=0.0)
-    box.add_argument("--jitter-ms", type=float, default=0.0)
-    box.add_argument("--rate-limit", type=float, default=None, help="429 past R requests/s")
-    box.add_argument("--fail-rate", type=float, default=0.0, help="fraction answered 503")
-    box.add_argument("--reset-rate", type=float, default=0.0, help="fraction dropped")
-    box.add_argument("--db", help="keep accounts in this SQLite file (default: memory)")
-    box.add_argument("--seed", type=int, default=0)
-    box.add_argument(
-        "--revoke-after",
-        type=int,
-        default=None,
-        help="refuse the key after N imap_auth requests (tests)",
+    sync.add_argument(
+        "--all",
+        action="store_true",
+        help="re-submit every row, changed or not (ids still come from MailReach)",
     )
-    box.add_argument("--page-size", type=int, default=100)
-    return parser
+    sync.add_argument(
+        "--score-delta",
+        type=grace,
+        default=DEFAULT_SCORE_DELTA,
+        metavar="N",
+        help="report a score in changes.csv when it moved by more than N (default 5)",
+    )
 
 
 def read_api_key(key_file: Path | None) -> str | None:
@@ -256,12 +317,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "check":
+            return _check(args, args_list)
+        if args.command == "sync":
+            return _sync(args, args_list)
         return _run(args, args_list)
     except BulkOnboardError as error:
         log.error("error: %s", error, extra={"event": "error"})
         return error.exit_code
     except KeyboardInterrupt:
         return ExitCode.SIGINT
+    finally:
+        # The job is over and its reports are written: a late second Ctrl-C or SIGTERM must not
+        # turn the exit code it earned into a death by signal.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
 
 
 def _stdin_bytes(input_path: str) -> bytes | None:
@@ -321,7 +391,8 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
                     settings.api.concurrency,
                 )
                 run_settings = dataclasses.replace(settings, api=api)
-            return await run_job(run_settings, argv, stdin, mode)
+            preflight = preflight_settings(args, args.concurrency) if args.preflight else None
+            return await run_job(run_settings, argv, stdin, mode, preflight)
 
     code, run_dir = asyncio.run(go())
     print_summary(run_dir, as_json=args.log_format == "json")
@@ -341,6 +412,54 @@ async def _maybe_sandbox(enabled: bool) -> AsyncIterator[tuple[str, str] | None]
         yield sandbox.base_url, key
 
 
+def _sync(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bulk_onboard.sync import SyncSettings, default_state_path, sync_job
+    from bulk_onboard.sync_summary import print_result
+
+    key = None if args.sandbox else read_api_key(args.api_key_file)
+    if not args.sandbox and key is None:
+        raise UsageError(
+            f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."
+        )
+    os.umask(0o077)  # the state, its key, its lock and every report are private to the user
+    run = RunSettings(
+        input=args.input,
+        out=args.out,
+        api=ApiConfig(
+            base_url=args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
+            api_key=key or "",
+            bearer=args.bearer,
+            timeout_s=args.timeout,
+            concurrency=args.concurrency,
+        ),
+        read=ReadOptions(args.sheet, args.encoding, args.delimiter),
+        rate=args.rate,
+        max_attempts=args.max_attempts,
+        backoff_base_s=args.backoff,
+        grace_s=args.grace,
+        dry_run=args.dry_run,
+        default_provider=args.provider,
+        progress_bar=not args.no_progress and sys.stderr.isatty(),
+    )
+    settings = SyncSettings(
+        run, args.state or default_state_path(args.out), args.all, args.score_delta
+    )
+    stdin = _stdin_bytes(args.input)
+
+    async def go() -> tuple[ExitCode, Path | None, str]:
+        async with _maybe_sandbox(args.sandbox) as sandbox:
+            if sandbox is not None:
+                url, sandbox_key = sandbox
+                api = dataclasses.replace(run.api, base_url=url, api_key=sandbox_key)
+                sandboxed = dataclasses.replace(run, api=api)
+                return await sync_job(dataclasses.replace(settings, run=sandboxed), argv, stdin)
+            return await sync_job(settings, argv, stdin)
+
+    code, run_dir, error = asyncio.run(go())
+    print_result(code, run_dir, error, as_json=args.log_format == "json")
+    return code
+
+
 def _validate(args: argparse.Namespace) -> int:
     from bulk_onboard.validate import validate_job
 
@@ -349,6 +468,23 @@ def _validate(args: argparse.Namespace) -> int:
     code, run_dir = validate_job(
         args.input, args.out, read, args.provider, _stdin_bytes(args.input)
     )
+    print_summary(run_dir, as_json=args.log_format == "json")
+    return code
+
+
+def _check(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bulk_onboard.check import CheckJob, check_job
+
+    os.umask(0o077)
+    job = CheckJob(
+        input=args.input,
+        out=args.out,
+        read=ReadOptions(args.sheet, args.encoding, args.delimiter),
+        preflight=preflight_settings(args, args.concurrency),
+        default_provider=args.provider,
+        progress_bar=not args.no_progress and sys.stderr.isatty(),
+    )
+    code, run_dir = asyncio.run(check_job(job, argv, _stdin_bytes(args.input)))
     print_summary(run_dir, as_json=args.log_format == "json")
     return code
 
@@ -368,6 +504,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             seed=args.seed,
             revoke_after=args.revoke_after,
             page_size=args.page_size,
+            verify=preflight_settings(args, DEFAULT_CONCURRENCY) if args.verify else None,
         )
     except ValueError as error:
         raise UsageError(str(error)) from None

@@ -1,13 +1,12 @@
 """The run journal: one SQLite row per settled input row, committed as rows settle.
 
-Reports are rebuilt from it, so a report always matches the journal. WAL mode with batched
-commits (at most about once a second) keeps the cost per row to a few microseconds. It holds
-exactly what the reports hold: never a password or the key.
+Reports are rebuilt from it, so a report always matches the journal. Rows are inserted in
+batches and committed at most about once a second (WAL mode), which keeps the cost per row to a
+few microseconds. It holds exactly what the reports hold: never a password or the key.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import time
@@ -15,11 +14,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import orjson
+
 from bulk_onboard.atomic import FILE_MODE
 from bulk_onboard.outcomes import Outcome, Status
 
 JOURNAL_NAME = "journal.sqlite"
 COMMIT_EVERY_S = 1.0
+INSERT_BATCH_ROWS = 500  # rows held in memory before they go to SQLite (uncommitted)
+_INSERT = "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcomes (
@@ -50,26 +53,38 @@ class Journal:
         os.chmod(self.path, FILE_MODE)
         self._clock = clock
         self._last_commit = clock()
+        self._pending: list[tuple[int, str, str, str | None, str, str | None]] = []
 
     def record(self, outcome: Outcome) -> None:
         """Store one row's outcome (replacing an earlier one for that row, e.g. on resume)."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
+        fields = outcome.fields
+        self._pending.append(
             (
                 outcome.row,
                 outcome.email,
                 outcome.status.value,
-                outcome.fields.get("error_code") or outcome.fields.get("reason"),
-                json.dumps(outcome.fields, separators=(",", ":")),
-                None if outcome.original is None else json.dumps(outcome.original),
-            ),
+                fields.get("error_code") or fields.get("reason"),
+                orjson.dumps(fields).decode(),
+                None if outcome.original is None else orjson.dumps(outcome.original).decode(),
+            )
         )
+        if len(self._pending) >= INSERT_BATCH_ROWS:
+            self._flush()
         if self._clock() - self._last_commit >= COMMIT_EVERY_S:
             self.commit()
 
     def commit(self) -> None:
+        """Make every recorded outcome durable."""
+        self._flush()
         self._db.commit()
         self._last_commit = self._clock()
+
+    def _flush(self) -> None:
+        # Batched: one executemany costs a fraction of as many single inserts. Uncommitted rows
+        # are lost on a crash either way, so holding a few in memory first changes nothing.
+        if self._pending:
+            self._db.executemany(_INSERT, self._pending)
+            self._pending.clear()
 
     def close(self) -> None:
         self.commit()
@@ -77,26 +92,60 @@ class Journal:
 
     def counts(self) -> Counter[str]:
         """Rows per status."""
+        self._flush()
         rows = self._db.execute("SELECT status, COUNT(*) FROM outcomes GROUP BY status")
         return Counter({status: n for status, n in rows})
 
     def error_codes(self) -> Counter[str]:
         """Failed rows per error_code."""
+        self._flush()
         rows = self._db.execute(
             "SELECT code, COUNT(*) FROM outcomes WHERE status = ? GROUP BY code",
             (Status.FAILED.value,),
         )
         return Counter({code: n for code, n in rows})
 
-    def settled_rows(self) -> set[int]:
-        """Row numbers with a final outcome (unprocessed rows are not final)."""
+    def settled_emails(self) -> dict[int, str]:
+        """Row number → email of rows with a final outcome (unprocessed rows are not final)."""
+        self._flush()
         rows = self._db.execute(
-            "SELECT row FROM outcomes WHERE status != ?", (Status.UNPROCESSED.value,)
+            "SELECT row, email FROM outcomes WHERE status != ?", (Status.UNPROCESSED.value,)
         )
-        return {row for (row,) in rows}
+        return dict(rows.fetchall())
+
+    def rekey(self, sheet: dict[int, str]) -> int:
+        """Follow rows that moved in the sheet (row → email now); drop mailboxes no longer in it.
+
+        The k-th journal entry for an email goes to the k-th row holding that email now, so
+        duplicates keep their order. Returns how many entries moved or went.
+        """
+        self._flush()
+        entries = self._db.execute("SELECT * FROM outcomes ORDER BY row").fetchall()
+        rows_of: dict[str, list[int]] = {}
+        for row, email in sorted(sheet.items()):
+            rows_of.setdefault(email, []).append(row)
+        kept, moved = [], []
+        for entry in entries:
+            row, email = entry[0], entry[1]
+            free = rows_of.get(email)
+            if sheet.get(row) == email and free and row in free:
+                free.remove(row)
+                kept.append(entry)
+            else:
+                moved.append(entry)
+        for entry in moved:
+            free = rows_of.get(entry[1]) if entry[1] else None
+            if free:
+                kept.append((free.pop(0), *entry[1:]))
+        changed = len(moved)
+        self._db.execute("DELETE FROM outcomes")
+        self._db.executemany(_INSERT, kept)
+        self.commit()
+        return changed
 
     def outcomes(self, status: Status) -> Iterator[Outcome]:
         """Outcomes of one status in row order."""
+        self._flush()
         cursor = self._db.execute(
             "SELECT row, email, fields, original FROM outcomes WHERE status = ? ORDER BY row",
             (status.value,),
@@ -106,6 +155,6 @@ class Journal:
                 row,
                 email,
                 status,
-                json.loads(fields),
-                None if original is None else json.loads(original),
+                orjson.loads(fields),
+                None if original is None else orjson.loads(original),
             )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from bulk_onboard import settle
 from bulk_onboard.columns import ColumnMap
@@ -33,6 +35,14 @@ class PoolStats:
     retries: int = 0
 
 
+class RowCheck(Protocol):
+    """`run --preflight`'s check of each row before it is sent (bulk_onboard.preflight.rows)."""
+
+    def adopt(self, raw: RawRow, item: NormalisedRow) -> bool: ...
+
+    async def __call__(self, item: NormalisedRow) -> NormalisedRow | Outcome: ...
+
+
 class Pool:
     """One run's producer and workers. `settle_outcome` is called once per row, synchronously."""
 
@@ -49,6 +59,7 @@ class Pool:
         unreachable_rows: int,
         wanted: Callable[[NormalisedRow], bool] | None = None,
         body_for: Callable[[NormalisedRow], dict[str, object]] | None = None,
+        preflight: RowCheck | None = None,
     ) -> None:
         self._rows = rows
         self._columns = columns
@@ -60,6 +71,7 @@ class Pool:
         self._unreachable_rows = unreachable_rows
         self._wanted = wanted
         self._body_for = body_for  # `sync` adds the account's id; default: the request as is
+        self._preflight = preflight  # `run --preflight`
         self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
@@ -105,7 +117,7 @@ class Pool:
         for raw in self._rows:
             item = normalise(raw, self._columns, self._options)
             if self._wanted is None or self._wanted(item):
-                outcome = self._screen.reject(item)
+                outcome = self._screen.reject(self._screened(raw, item))
                 self._settle(outcome or settle.unprocessed(item.row, item.email, reason))
 
     async def _produce(self) -> None:
@@ -116,7 +128,7 @@ class Pool:
                 continue
             self._pending[item.row] = item.email
             # Rows that fail locally are reported as such even after a stop: no API needed.
-            if outcome := self._screen.reject(item):
+            if outcome := self._screen.reject(self._screened(raw, item)):
                 self._settle(outcome)
                 continue
             if self._stop.requested.is_set():
@@ -131,6 +143,15 @@ class Pool:
             if self._stop.requested.is_set():
                 self._settle(settle.unprocessed(item.row, item.email, self._stop.reason))
                 continue
+            if self._preflight is not None:
+                checked = await self._preflight(item)
+                if isinstance(checked, Outcome):
+                    self._settle(checked)
+                    continue
+                if self._stop.requested.is_set():
+                    self._settle(settle.unprocessed(item.row, item.email, self._stop.reason))
+                    continue
+                item = checked
             assert item.request is not None
             self._inflight.add(item.row)
             body = item.request.to_body() if self._body_for is None else self._body_for(item)
@@ -139,6 +160,12 @@ class Pool:
             self.stats.api_requests += sub.attempts
             self.stats.retries += sub.retries
             self._settle(self._outcome_of(item, sub))
+
+    def _screened(self, raw: RawRow, item: NormalisedRow) -> NormalisedRow:
+        """The row as screening sees it: the preflight completes rows lacking only servers."""
+        if self._preflight is not None and self._preflight.adopt(raw, item):
+            return dataclasses.replace(item, problems=())
+        return item
 
     def _outcome_of(self, item: NormalisedRow, sub: Submission) -> Outcome:
         verdict = sub.verdict

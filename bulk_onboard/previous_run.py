@@ -51,9 +51,13 @@ def load_previous(run_dir: Path) -> PreviousRun:
 
 
 def settled_elsewhere(journal: Journal) -> Wanted:
-    """For --resume: rows with no final outcome yet (never settled, or left unprocessed)."""
-    settled = journal.settled_rows()
-    return lambda item: item.row not in settled
+    """For --resume: rows with no final outcome yet (never settled, or left unprocessed).
+
+    A row counts as settled only if it still holds the same email: after `--force` on a sheet
+    whose rows moved, a mailbox now at a settled row number is sent, not silently skipped.
+    """
+    settled = journal.settled_emails()
+    return lambda item: settled.get(item.row) != item.email
 
 
 def failed_or_unprocessed(journal: Journal) -> Wanted:

@@ -6,16 +6,18 @@ A new run gets a new folder. `--resume DIR` finishes an interrupted run in its o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import logging
 import os
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulk_onboard import __version__
 from bulk_onboard.client import ApiClient
@@ -24,7 +26,7 @@ from bulk_onboard.errors import ExitCode, UsageError
 from bulk_onboard.journal import Journal
 from bulk_onboard.normalise import NormaliseOptions, normalise
 from bulk_onboard.outcomes import Outcome, Status, Unprocessed
-from bulk_onboard.pipeline import Pool
+from bulk_onboard.pipeline import Pool, RowCheck
 from bulk_onboard.previous_run import (
     Wanted,
     failed_or_unprocessed,
@@ -41,6 +43,9 @@ from bulk_onboard.settings import RunSettings
 from bulk_onboard.stopping import StopControl, signals_handled
 from bulk_onboard.submit import RetryPolicy, Submitter
 from bulk_onboard.throttle import Throttle
+
+if TYPE_CHECKING:
+    from bulk_onboard.preflight.settings import PreflightSettings
 
 log = logging.getLogger("bulk_onboard")
 PING_PATH = "/v1/ping"
@@ -77,10 +82,25 @@ def _count(
 
 @dataclass(slots=True)
 class _Plan:
-    run_dir: Path
-    journal: Journal
-    wanted: Wanted | None
+    """Where a run writes and which rows it takes; the folder is made only once the input read."""
+
     manifest: dict[str, Any]
+    wanted: Wanted | None = None
+    resume_dir: Path | None = None  # --resume: the existing folder
+    run_dir: Path = Path()
+    journal: Journal | None = None
+
+    def open(self, settings: RunSettings) -> Journal:
+        """Create (or reopen) the run folder and its journal; point OUT/latest at it."""
+        if self.resume_dir is None:
+            self.run_dir = create_run_dir(settings.out, settings.input)
+            self.journal = Journal(self.run_dir)
+        else:
+            self.run_dir = self.resume_dir
+            if self.run_dir.parent == settings.out.resolve():
+                point_latest(settings.out, self.run_dir)
+        assert self.journal is not None
+        return self.journal
 
 
 def _plan(
@@ -89,6 +109,7 @@ def _plan(
     source: SourceInfo,
     columns: ColumnMap,
     argv: Sequence[str],
+    sheet_emails: Callable[[], dict[int, str]],
 ) -> _Plan:
     fresh = _manifest(settings, argv, source, columns)
     if mode.resume is not None:
@@ -103,18 +124,31 @@ def _plan(
             {"at": datetime.now(UTC).isoformat(), "command_line": fresh["command_line"]}
         )
         journal = Journal(previous.run_dir)
-        if previous.run_dir.parent == settings.out.resolve():
-            point_latest(settings.out, previous.run_dir)
-        return _Plan(previous.run_dir, journal, settled_elsewhere(journal), manifest)
-    wanted = None
+        if source.sha256 != previous.input_sha256:
+            moved = journal.rekey(sheet_emails())
+            log.warning("The input changed since; %d reported rows moved or left the sheet.", moved)
+        wanted = settled_elsewhere(journal)
+        if retry_of := manifest.get("retry_of"):
+            # Resuming a --retry-failed run: its rows are still only those of the first run.
+            wanted = _both(wanted, _retry_selection(Path(retry_of)))
+        return _Plan(manifest, wanted, previous.run_dir, journal=journal)
     if mode.retry_failed is not None:
         previous = load_previous(mode.retry_failed)
-        old = Journal(previous.run_dir)
-        wanted = failed_or_unprocessed(old)
-        old.close()
         fresh["retry_of"] = str(previous.run_dir)
-    run_dir = create_run_dir(settings.out, settings.input)
-    return _Plan(run_dir, Journal(run_dir), wanted, fresh)
+        return _Plan(fresh, _retry_selection(previous.run_dir))
+    return _Plan(fresh)
+
+
+def _retry_selection(run_dir: Path) -> Wanted:
+    old = Journal(run_dir)
+    try:
+        return failed_or_unprocessed(old)
+    finally:
+        old.close()
+
+
+def _both(first: Wanted, second: Wanted) -> Wanted:
+    return lambda item: first(item) and second(item)
 
 
 async def run_job(
@@ -122,59 +156,108 @@ async def run_job(
     argv: Sequence[str],
     stdin_bytes: bytes | None = None,
     mode: RunMode = RunMode(),
+    preflight: PreflightSettings | None = None,
 ) -> tuple[ExitCode, Path]:
-    """Run the main job; returns the exit code and the run folder."""
+    """Run the main job; returns the exit code and the run folder.
+
+    With `preflight`, each row is checked locally first; rows failing it are not submitted.
+    """
     started_at = datetime.now(UTC)
     t0 = time.monotonic()
-    options = NormaliseOptions(default_provider=settings.default_provider, test=settings.dry_run)
-    first = _open(settings, stdin_bytes)
-    columns = ColumnMap.from_headers(first.headers)
-    plan = _plan(settings, mode, first.source, columns, argv)
-    journal = plan.journal
-    total = _count(first, columns, options, plan.wanted)
-    table = _open(settings, stdin_bytes)
-    _log_source(table.source, columns, total, plan.run_dir)
-    write_json(plan.run_dir / "manifest.json", plan.manifest)
-
-    progress = Progress(total, bar=settings.progress_bar)
-
-    def record(outcome: Outcome) -> None:
-        journal.record(outcome)
-        progress.advance(outcome.status)
-
     stop = StopControl()
+    # Signals are ours from the very start: one arriving while the input is read still ends in
+    # reports covering every row (all unprocessed), never in a bare exit.
+    with signals_handled(stop):
+        options = NormaliseOptions(
+            default_provider=settings.default_provider, test=settings.dry_run
+        )
+        first = _open(settings, stdin_bytes)
+        columns = ColumnMap.from_headers(first.headers)
+
+        def sheet_emails() -> dict[int, str]:
+            table = _open(settings, stdin_bytes)
+            return {r.number: normalise(r, columns, options).email for r in _flatten(table)}
+
+        plan = _plan(settings, mode, first.source, columns, argv, sheet_emails)
+        # In a thread, so a signal is heard while a big sheet is read.
+        total = await asyncio.to_thread(_count, first, columns, options, plan.wanted)
+        journal = plan.open(settings)  # only now: an unreadable file leaves no folder behind
+        table = _open(settings, stdin_bytes)
+        _log_source(table.source, columns, total, plan.run_dir)
+        if preflight is not None:
+            plan.manifest.setdefault("options", {})["preflight"] = preflight.describe()
+        write_json(plan.run_dir / "manifest.json", plan.manifest)
+        progress = Progress(total, bar=settings.progress_bar)
+
+        def record(outcome: Outcome) -> None:
+            journal.record(outcome)
+            progress.advance(outcome.status)
+
+        counters: dict[str, int] = {}
+        try:
+            await _submit_all(
+                settings, plan, table, columns, options, stop, record, preflight, counters, total
+            )
+        finally:
+            progress.close()
+            summary = _finish(
+                plan, columns, stop, settings, started_at, time.monotonic() - t0, progress.answered
+            )
+            summary |= counters
+            write_json(plan.run_dir / "summary.json", summary)
+    return ExitCode(summary["exit_code"]), plan.run_dir
+
+
+async def _submit_all(
+    settings: RunSettings,
+    plan: _Plan,
+    table: Table,
+    columns: ColumnMap,
+    options: NormaliseOptions,
+    stop: StopControl,
+    record: Callable[[Outcome], None],
+    preflight: PreflightSettings | None,
+    counters: dict[str, int],
+    total: int,
+) -> None:
+    """Check the key, then push every wanted row through the worker pool."""
     throttle = Throttle(settings.rate)
     policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s)
-    api_requests = retries = 0
-    try:
-        async with ApiClient(settings.api) as client:
-            submitter = Submitter(client, throttle, policy, stop.requested, rng=random.Random())
-            pool = Pool(
-                _flatten(table),
-                columns,
-                options,
-                submitter,
-                stop,
-                record,
-                concurrency=settings.api.concurrency,
-                unreachable_rows=settings.unreachable_rows,
-                wanted=plan.wanted,
-            )
-            try:
-                with signals_handled(stop):
-                    if total:
-                        await _check_key(submitter, stop)
-                    await pool.run(settings.grace_s)
-            finally:
-                api_requests, retries = client.requests, pool.stats.retries
-    finally:
-        progress.close()
-        summary = _finish(
-            plan, columns, stop, settings, started_at, time.monotonic() - t0, progress.answered
+    async with (
+        ApiClient(settings.api) as client,
+        _row_preflight(preflight, columns, options) as row_check,
+    ):
+        submitter = Submitter(client, throttle, policy, stop.requested, rng=random.Random())
+        pool = Pool(
+            _flatten(table),
+            columns,
+            options,
+            submitter,
+            stop,
+            record,
+            concurrency=settings.api.concurrency,
+            unreachable_rows=settings.unreachable_rows,
+            wanted=plan.wanted,
+            preflight=row_check,
         )
-        summary |= {"api_requests": api_requests, "retries": retries}
-        write_json(plan.run_dir / "summary.json", summary)
-    return ExitCode(summary["exit_code"]), plan.run_dir
+        try:
+            if total and not stop.requested.is_set():
+                await _check_key(submitter, stop)
+            await pool.run(settings.grace_s)
+        finally:
+            counters["api_requests"] = client.requests
+            counters["retries"] = pool.stats.retries
+
+
+def _row_preflight(
+    settings: PreflightSettings | None, columns: ColumnMap, options: NormaliseOptions
+) -> contextlib.AbstractAsyncContextManager[RowCheck | None]:
+    if settings is None:
+        return contextlib.nullcontext()
+    # Imported only when asked for: DNS, IMAP and SMTP clients cost start-up time.
+    from bulk_onboard.preflight.rows import row_preflight
+
+    return row_preflight(settings, columns, options)
 
 
 def _finish(
@@ -188,6 +271,7 @@ def _finish(
 ) -> dict[str, Any]:
     """Commit the journal, rebuild the reports from it, and return the summary."""
     journal = plan.journal
+    assert journal is not None
     journal.commit()
     write_reports(journal, plan.run_dir, columns.report_headers)
     counts = journal.counts()
@@ -218,13 +302,29 @@ def _finish(
 
 
 async def _check_key(submitter: Submitter, stop: StopControl) -> None:
-    """Ping once before spending rows: a refused key or a dead API stops the run at once."""
-    sub = await submitter.submit({}, PING_PATH, method="GET")
+    """Ping once before spending rows: a refused key or a dead API stops the run at once.
+
+    A stop request cuts the ping short (it has no side effects): the pool then reports every
+    row as interrupted.
+    """
+    ping = asyncio.create_task(submitter.submit({}, PING_PATH, method="GET"))
+    stopped = asyncio.create_task(stop.requested.wait())
+    try:
+        await asyncio.wait({ping, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not ping.done():
+            ping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await ping
+    if ping.cancelled():
+        return
+    sub = ping.result()
     if sub.verdict.action is Action.STOP_KEY:
         stop.request(Unprocessed.ABORTED, ExitCode.KEY_REFUSED, sub.verdict.message)
     elif sub.attempts and sub.connect_failures == sub.attempts:
         stop.request(Unprocessed.ABORTED, ExitCode.UNAVAILABLE, sub.verdict.message)
-    elif sub.verdict.action is not Action.ACCEPT:
+    elif sub.verdict.action is not Action.ACCEPT and not sub.interrupted:
         log.info("The API's ping answered %s; carrying on.", sub.http_status or sub.verdict.code)
 
 
