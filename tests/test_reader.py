@@ -6,7 +6,6 @@ import datetime
 import hashlib
 import io
 import os
-import time
 import tracemalloc
 import zipfile
 from collections.abc import Generator
@@ -364,11 +363,11 @@ def test_two_hundred_columns_are_read(tmp_path: Path) -> None:
     assert cells_of(table) == [tuple(str(n) for n in range(200))]
 
 
-def test_hundred_thousand_rows_are_read_in_seconds_with_flat_memory(tmp_path: Path) -> None:
+def test_hundred_thousand_rows_are_read_with_flat_memory(tmp_path: Path) -> None:
+    # Speed is a benchmark (bench/), not a timed assertion: shared machines make those flaky.
     header = ",".join(f"column{n}" for n in range(12))
     rows = "".join(",".join(f"v{i}-{n}-abcdefgh" for n in range(12)) + "\n" for i in range(100_000))
     path = write(tmp_path, header + "\n" + rows)
-    started = time.perf_counter()
     tracemalloc.start()
     try:
         count = sum(len(chunk) for chunk in open_table(path).chunks)
@@ -376,7 +375,6 @@ def test_hundred_thousand_rows_are_read_in_seconds_with_flat_memory(tmp_path: Pa
     finally:
         tracemalloc.stop()
     assert count == 100_000
-    assert time.perf_counter() - started < 5
     # Holding every row at once takes about 100 MB of Python objects; chunks take a few.
     assert peak < 30_000_000
 
