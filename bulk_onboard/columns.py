@@ -42,6 +42,7 @@ class ColumnMap:
     index: Mapping[str, int]  # field -> column index
     ignored: tuple[str, ...]  # report headers of the columns no field uses
     secret_columns: frozenset[int]
+    blanked_secrets: Mapping[str, str]  # report header -> "" for each secret column
 
     @classmethod
     def from_headers(cls, headers: Sequence[str]) -> ColumnMap:
@@ -80,6 +81,9 @@ class ColumnMap:
             index=MappingProxyType(index),
             ignored=tuple(ignored),
             secret_columns=frozenset(secret),
+            blanked_secrets=MappingProxyType(
+                dict.fromkeys((report[i] for i in sorted(secret)), "")
+            ),
         )
 
     def header_for(self, field: str) -> str:

@@ -7,6 +7,7 @@ usual port, with a note saying so; what can't be filled in is a problem naming t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bulk_onboard.presets import Preset, provider_for_host
 from bulk_onboard.request import Provider
@@ -16,6 +17,8 @@ DEFAULT_IMAP_PORT = 993
 DEFAULT_SMTP_PORT = 587
 
 _STARTTLS_BY_PORT = {25: True, 587: True, 2525: True, 465: False}
+_LONGEST_HOST = 253
+_remembered_provider = lru_cache(maxsize=4096)(provider_for_host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +96,19 @@ def host_and_port(
 
 def smtp_starttls(c: Cells, security: str | None, smtp_port: int | None) -> bool | None:
     """MailReach's own column first, then a security column, then what the port implies."""
-    explicit = c.flag("smtp_server_starttls")
+    explicit = c.flag("smtp_server_starttls") if "smtp_server_starttls" in c.index else None
     if explicit is not None:
         return explicit
     if security is not None:
         return security == "starttls"
     return _STARTTLS_BY_PORT.get(smtp_port) if smtp_port else None
+
+
+def host_provider(host: str) -> Provider | None:
+    """`provider_for_host`, remembered: a sheet names the same few hosts on thousands of rows."""
+    if len(host) > _LONGEST_HOST:  # not a host name, and too long to keep
+        return provider_for_host(host)
+    return _remembered_provider(host)
 
 
 def passwords(
@@ -114,11 +124,13 @@ def passwords(
     """
     shared = c.secret("password")
     imap, smtp = c.secret(IMAP.password_field) or shared, c.secret(SMTP.password_field) or shared
-    if provider == "gmail" or "gmail" in (provider_for_host(hosts[0]), provider_for_host(hosts[1])):
+    if provider == "gmail" or "gmail" in (host_provider(hosts[0]), host_provider(hosts[1])):
         fixed = app_password(imap), app_password(smtp)
         if fixed != (imap, smtp):
             notes.append("Removed the spaces Google shows inside its 16-letter app password.")
         imap, smtp = fixed
+    if smtp and (imap or not imap_needed):
+        return imap, smtp
     both_missing = not smtp and not (imap_needed and imap)
     for proto, password, needed in ((IMAP, imap, imap_needed), (SMTP, smtp, True)):
         if needed and not password:

@@ -18,14 +18,22 @@ Readings that are ours to choose (documented here because users will ask):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pydantic import ValidationError
 
 from bulk_onboard.aliases import header_key
 from bulk_onboard.columns import ColumnMap
 from bulk_onboard.errors import UsageError
-from bulk_onboard.mail_servers import IMAP, SMTP, host_and_port, passwords, smtp_starttls
-from bulk_onboard.presets import Preset, preset_for_email, preset_for_provider, provider_for_host
+from bulk_onboard.mail_servers import (
+    IMAP,
+    SMTP,
+    host_and_port,
+    host_provider,
+    passwords,
+    smtp_starttls,
+)
+from bulk_onboard.presets import Preset, preset_for_domain, preset_for_provider
 from bulk_onboard.request import INT32_MAX, ConnectRequest, Provider
 from bulk_onboard.rows import Problem, RawRow
 from bulk_onboard.values import Cells, names_in_email
@@ -40,6 +48,12 @@ _PROVIDERS: dict[str, Provider] = {
     ),
 }
 _AUTH_TYPES = {"plain": "plain", "login": "login", "crammd5": "cram_md5"}
+
+# A sheet's rows share a few domains; what the preset table says of each is remembered. An email
+# that passed the check has at most 254 characters, so the cache stays small.
+_domain_preset = lru_cache(maxsize=4096)(preset_for_domain)
+# The request model's own validator, called without `model_validate`'s per-call bookkeeping.
+_validate_request = ConnectRequest.__pydantic_validator__.validate_python
 
 _MODEL_CODES = {
     "email": "invalid_email",
@@ -81,10 +95,13 @@ class NormalisedRow:
 def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> NormalisedRow:
     """Normalise and validate one row, reporting every problem it has at once."""
     c = Cells(raw.cells, columns)
+    # This runs once per row of sheets with a million rows: the optional columns most sheets
+    # don't have are skipped by one look at `present` instead of being read as blanks.
+    present = columns.index
     notes: list[str] = []
 
     email, email_ok = c.email()
-    domain_preset = preset_for_email(email) if email_ok else None
+    domain_preset = _domain_preset(email.rpartition("@")[2]) if email_ok else None
     if domain_preset is not None and domain_preset.oauth_only:
         c.fail(
             "oauth_required",
@@ -93,8 +110,8 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
             "Hotmail, Live and MSN accounts on 16 Sep 2024; connect this mailbox with OAuth in "
             "MailReach instead.",
         )
-    smtp_only = c.flag("smtp_only")
-    security = c.security()
+    smtp_only = c.flag("smtp_only") if "smtp_only" in present else None
+    security = c.security() if "smtp_security" in present else None
     imap_host, smtp_host = c.host(IMAP.host_field), c.host(SMTP.host_field)
     provider = _provider(c, options, domain_preset, imap_host, smtp_host)
     preset = domain_preset or preset_for_provider(provider)
@@ -109,47 +126,59 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     imap_password, smtp_password = passwords(
         c, notes, provider, (imap_host, smtp_host), imap_needed=not smtp_only
     )
-    username = c.text("username")
-    data: dict[str, object | None] = {
+    # Read in the order of the request's fields, which is the order their problems are listed in.
+    account_id = c.whole("id", "invalid_value", INT32_MAX, 12345) if "id" in present else None
+    starttls = smtp_starttls(c, security, smtp_port)
+    auth_type = (
+        c.choice("smtp_server_auth_type", _AUTH_TYPES, "plain, login or cram_md5")
+        if "smtp_server_auth_type" in present
+        else None
+    )
+    imap_issue = c.flag("imap_issue") if "imap_issue" in present else None
+    spamchecker_only = c.flag("spamchecker_only") if "spamchecker_only" in present else None
+    if c.problems:
+        return NormalisedRow(
+            raw.number, email, None, tuple(c.problems), tuple(notes), _original(c.cells, columns)
+        )
+    body: dict[str, object] = {
         "email": email,
         "first_name": first_name,
         "last_name": last_name,
         "provider": provider,
-        "id": c.whole("id", "invalid_value", INT32_MAX, 12345),
-        "smtp_server_starttls": smtp_starttls(c, security, smtp_port),
-        "smtp_server_auth_type": c.choice(
-            "smtp_server_auth_type", _AUTH_TYPES, "plain, login or cram_md5"
-        ),
-        "smtp_only": smtp_only,
-        "imap_issue": c.flag("imap_issue"),
-        "spamchecker_only": c.flag("spamchecker_only"),
-        "test": True if options.test else None,
     }
+    for name, value in (
+        ("id", account_id),
+        ("smtp_server_starttls", starttls),
+        ("smtp_server_auth_type", auth_type),
+        ("smtp_only", smtp_only),
+        ("imap_issue", imap_issue),
+        ("spamchecker_only", spamchecker_only),
+        ("test", True if options.test else None),
+    ):
+        if value is not None:
+            body[name] = value
+    username = c.text("username") or email
     for proto, host, port, password in (
         (IMAP, imap_host, imap_port, imap_password),
         (SMTP, smtp_host, smtp_port, smtp_password),
     ):
         if host:
-            data[proto.host_field] = host
-            data[proto.port_field] = port
-            data[proto.username_field] = c.text(proto.username_field) or username or email or None
-            data[proto.password_field] = password or None
-    request = None
-    if not c.problems:
-        try:
-            request = ConnectRequest.model_validate(
-                {name: value for name, value in data.items() if value is not None}
-            )
-        except ValidationError as exc:
-            c.problems.extend(problems_from_validation_error(exc, columns))
-    return NormalisedRow(
-        row=raw.number,
-        email=email,
-        request=request,
-        problems=tuple(c.problems),
-        notes=tuple(notes),
-        original=_original(c.cells, columns),
-    )
+            body[proto.host_field] = host
+            if port is not None:
+                body[proto.port_field] = port
+            body[proto.username_field] = (
+                c.text(proto.username_field) if proto.username_field in present else ""
+            ) or username
+            if password:
+                body[proto.password_field] = password
+    try:
+        request = _validate_request(body)
+    except ValidationError as exc:
+        problems = problems_from_validation_error(exc, columns)
+        return NormalisedRow(
+            raw.number, email, None, problems, tuple(notes), _original(c.cells, columns)
+        )
+    return NormalisedRow(raw.number, email, request, (), tuple(notes), _original(c.cells, columns))
 
 
 def _provider(
@@ -159,14 +188,18 @@ def _provider(
     imap_host: str,
     smtp_host: str,
 ) -> Provider:
-    named = c.choice(
-        "provider",
-        _PROVIDERS,
-        "gmail, outlook or custom (Google, Microsoft, SMTP and Instantly's 1, 2, 3 also work)",
+    named = (
+        c.choice(
+            "provider",
+            _PROVIDERS,
+            "gmail, outlook or custom (Google, Microsoft, SMTP and Instantly's 1, 2, 3 also work)",
+        )
+        if "provider" in c.index
+        else None
     )
     if named is not None:
         return named
-    by_host = provider_for_host(imap_host) or provider_for_host(smtp_host)
+    by_host = host_provider(imap_host) or host_provider(smtp_host)
     if by_host is not None:
         return by_host
     if domain_preset is not None:
@@ -232,6 +265,5 @@ def problems_from_validation_error(
 
 def _original(cells: tuple[str, ...], columns: ColumnMap) -> dict[str, str]:
     original = dict(zip(columns.report_headers, cells, strict=False))
-    for i in columns.secret_columns:
-        original[columns.report_headers[i]] = ""
+    original.update(columns.blanked_secrets)
     return original

@@ -13,7 +13,6 @@ from typing import BinaryIO
 import pandas as pd
 from pandas.errors import ParserError
 
-from bulk_onboard import xlsx
 from bulk_onboard.dialect import delimiter_option, sniff_layout
 from bulk_onboard.encoding import decode_source, sha256_of
 from bulk_onboard.errors import InputError, InputMissingError
@@ -92,6 +91,9 @@ def _open_workbook(
     resources: ExitStack,
     warnings: tuple[str, ...],
 ) -> tuple[SourceInfo, tuple[str, ...], Iterator[list[RawRow]]]:
+    # Imported here: openpyxl takes a tenth of a second and megabytes that CSV input never needs.
+    from bulk_onboard import xlsx
+
     sha256 = sha256_of(handle)
     title, header, chunks = xlsx.open_sheet(handle, path, sheet, chunk_rows, resources)
     source = SourceInfo(path, sha256, "xlsx", sheet=title, warnings=warnings)

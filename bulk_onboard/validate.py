@@ -4,34 +4,60 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 
 from bulk_onboard import __version__
 from bulk_onboard.columns import ColumnMap
 from bulk_onboard.errors import ExitCode
-from bulk_onboard.journal import Journal
+from bulk_onboard.journal import FirstRows, Journal
 from bulk_onboard.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.outcomes import Outcome, Status
 from bulk_onboard.reader import open_table
-from bulk_onboard.reports import write_json, write_reports
+from bulk_onboard.reports import ReportWriter, write_json
+from bulk_onboard.request import ConnectRequest
 from bulk_onboard.rundir import create_run_dir
 from bulk_onboard.screening import Screen
 from bulk_onboard.settings import ReadOptions
 
 log = logging.getLogger("bulk_onboard")
-_VALID_FIELDS = (
+_VALID_FIELDS = frozenset({
     "provider", "first_name", "last_name", "imap_server", "imap_server_port",
     "imap_server_username", "smtp_server", "smtp_server_port", "smtp_server_username",
     "smtp_server_starttls", "smtp_server_auth_type",
-)  # fmt: skip
+})  # fmt: skip
+# In the model's order, as `model_dump(include=_VALID_FIELDS)` would give them; none is a secret
+# or a nested model, so reading the attributes gives the same values without a dump per row.
+_VALID_IN_MODEL_ORDER = tuple(f for f in ConnectRequest.model_fields if f in _VALID_FIELDS)
+_valid_values = attrgetter(*_VALID_IN_MODEL_ORDER)
 
 
 def valid_outcome(item: NormalisedRow) -> Outcome:
     """valid.csv columns: what would be sent, without any password, plus the normaliser's notes."""
     assert item.request is not None
-    body = item.request.model_dump(include=set(_VALID_FIELDS))
-    return Outcome(item.row, item.email, Status.VALID, {**body, "notes": " ".join(item.notes)})
+    fields: dict[str, object] = dict(
+        zip(_VALID_IN_MODEL_ORDER, _valid_values(item.request), strict=True)
+    )
+    fields["notes"] = " ".join(item.notes)
+    return Outcome(item.row, item.email, Status.VALID, fields)
+
+
+def _screen_for(items: list[NormalisedRow], first_rows: FirstRows) -> Screen:
+    """A Screen for one chunk that knows the first row of each email seen in earlier chunks.
+
+    One Screen for the whole file would hold every email in memory; a million of them is more
+    than 100 MB. Here earlier chunks' emails are remembered by `first_rows` instead.
+    """
+    screen = Screen()
+    clean: dict[str, NormalisedRow] = {}  # each email's first row in this chunk
+    for item in items:
+        if not item.problems:
+            clean.setdefault(item.email, item)
+    for email, row in first_rows.claim([(item.email, item.row) for item in clean.values()]).items():
+        screen.remember(replace(clean[email], row=row))  # as if that earlier row were here
+    return screen
 
 
 def validate_job(
@@ -62,15 +88,18 @@ def validate_job(
     run_dir = create_run_dir(out, input_path)
     journal = Journal(run_dir)
     options = NormaliseOptions(default_provider=default_provider)
-    screen = Screen()
+    first_rows = FirstRows(journal.emails_of)
     total = 0
-    for chunk in table.chunks:
-        for raw in chunk:
-            total += 1
-            item = normalise(raw, columns, options)
-            journal.record(screen.reject(item) or valid_outcome(item))
-    journal.commit()
-    write_reports(journal, run_dir, columns.report_headers, (Status.VALID, Status.FAILED))
+    with ReportWriter(run_dir, columns.report_headers, (Status.VALID, Status.FAILED)) as reports:
+        for chunk in table.chunks:
+            total += len(chunk)
+            items = [normalise(raw, columns, options) for raw in chunk]
+            screen = _screen_for(items, first_rows)
+            for item in items:
+                outcome = screen.reject(item) or valid_outcome(item)
+                journal.record(outcome)
+                reports.write(outcome)
+        journal.commit()
     counts = journal.counts()
     code = ExitCode.OK if counts.get(Status.FAILED, 0) == 0 else ExitCode.SOME_FAILED
     write_json(

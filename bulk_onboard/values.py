@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import TypeVar
 
 from bulk_onboard.aliases import header_key
@@ -17,6 +18,8 @@ from bulk_onboard.rows import Problem
 T = TypeVar("T")
 
 _BLANKS = frozenset({"", "-", "n/a", "none", "null"})
+_LONGEST_BLANK = max(map(len, _BLANKS))
+_REMEMBERED_CHARS = 40
 _BOOLEANS = {
     **dict.fromkeys(("true", "yes", "y", "1", "on"), True),
     **dict.fromkeys(("false", "no", "n", "0", "off"), False),
@@ -31,7 +34,8 @@ _SECURITY = {
 }
 
 # At most 10 digits: Python refuses to parse very long digit strings, and no port or id needs more.
-_WHOLE_NUMBER = re.compile(r"(\d{1,10})(?:\.0*)?")
+_MAX_DIGITS = 10
+_WHOLE_NUMBER = re.compile(rf"(\d{{1,{_MAX_DIGITS}}})(?:\.0*)?")
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
 # Deliberately simpler than RFC 5322, and not email-validator: that refuses `.test` domains.
@@ -49,10 +53,11 @@ _NAME_SEPARATORS = re.compile(r"[._+\-]+")
 class Cells:
     """Reads one row's cells by field, and collects at most one problem per column."""
 
-    __slots__ = ("blamed", "cells", "columns", "problems")
+    __slots__ = ("blamed", "cells", "columns", "index", "problems")
 
     def __init__(self, cells: tuple[str, ...], columns: ColumnMap) -> None:
         self.columns = columns
+        self.index = columns.index
         self.problems: list[Problem] = []
         self.blamed: set[str] = set()
         if "\x00" in "".join(cells):
@@ -71,21 +76,27 @@ class Cells:
 
     def raw(self, field: str) -> str:
         """The cell exactly as read, or "" when the file has no column for `field`."""
-        i = self.columns.index.get(field)
+        i = self.index.get(field)
         return "" if i is None else self.cells[i]
 
     def text(self, field: str) -> str:
         """The cell without surrounding spaces; "" for a blank such as `-`, `N/A` or `null`."""
-        i = self.columns.index.get(field)
+        i = self.index.get(field)
         if i is None:
             return ""
         value = self.cells[i].strip()
-        return "" if value.lower() in _BLANKS else value
+        # Lower-casing never shortens a string, so a longer value can't be a blank spelling.
+        if len(value) > _LONGEST_BLANK or value.lower() not in _BLANKS:
+            return value
+        return ""
 
     def secret(self, field: str) -> str:
         """A password cell: "" when blank, else as typed without a trailing line break."""
+        i = self.index.get(field)
+        if i is None:
+            return ""
         # Kept exactly as typed, spaces included: only the line ending a paste adds goes.
-        value = self.raw(field).rstrip("\r\n")
+        value = self.cells[i].rstrip("\r\n")
         return "" if value.strip().lower() in _BLANKS else value
 
     def fail(self, code: str, field: str, template: str, column: str | None = None) -> None:
@@ -105,9 +116,14 @@ class Cells:
         value = self.text(field)
         if not value:
             return None
-        match = _WHOLE_NUMBER.fullmatch(value)
-        if match and 1 <= int(match[1]) <= high:
-            return int(match[1])
+        if value.isascii() and value.isdigit() and len(value) <= _MAX_DIGITS:
+            number = int(value)  # the usual `993`, without the pattern's cost
+        elif match := _WHOLE_NUMBER.fullmatch(value):
+            number = int(match[1])
+        else:
+            number = 0
+        if 1 <= number <= high:
+            return number
         self.fail(
             code, field, f"{{column}} must be a whole number from 1 to {high}, such as {example}."
         )
@@ -146,8 +162,7 @@ class Cells:
         value = self.text(field)
         if not value:
             return None
-        number = _WHOLE_NUMBER.fullmatch(value)
-        found = table.get(number[1] if number else header_key(value))
+        found = table.get(_choice_key(value))
         if found is None:
             self.fail("invalid_value", field, f"{{column}} must be {allowed}.")
         return found
@@ -159,13 +174,27 @@ class Cells:
     def security(self) -> str | None:
         """What a security column asks for: "tls", "starttls" or "none"."""
         # Here `none` is a value (no encryption), not one of the ways of writing a blank.
-        if header_key(self.raw("smtp_security")) == "none":
+        if _choice_key(self.raw("smtp_security")) == "none":
             return "none"
         return self.choice(
             "smtp_security",
             _SECURITY,
             "ssl, tls, starttls or none (or true/false for TLS from the start)",
         )
+
+
+def _choice_key(value: str) -> str:
+    """How a choice cell is looked up: `2.0` as `2`, anything else by `header_key`."""
+    # A choice column holds a handful of distinct short values, so their keys are remembered.
+    return _short_choice_key(value) if len(value) <= _REMEMBERED_CHARS else _key_of(value)
+
+
+def _key_of(value: str) -> str:
+    number = _WHOLE_NUMBER.fullmatch(value)
+    return number[1] if number else header_key(value)
+
+
+_short_choice_key = lru_cache(maxsize=1024)(_key_of)
 
 
 def app_password(password: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from bulk_onboard.atomic import make_private_dir, write_text
 from bulk_onboard.journal import Journal
 from bulk_onboard.outcomes import Outcome, Stage, Status, Unprocessed
-from bulk_onboard.reports import escape_cell, write_reports
+from bulk_onboard.reports import ReportWriter, escape_cell, write_reports
 from bulk_onboard.rundir import create_run_dir
 from bulk_onboard.settle import account_fields, failed, unprocessed
 
@@ -91,3 +91,52 @@ def test_account_fields_tolerate_missing_and_null_fields() -> None:
     assert fields["mx_records"] == "a.mx b.mx"
     assert fields["spf_valid"] is True
     assert fields["domain"] == "d.test"
+
+
+OUTCOMES = [
+    Outcome(2, "a@x.test", Status.SUCCEEDED, account_fields({"id": 7, "score": 1.5}, "a@x.test")),
+    failed(3, "-b@x.test", Stage.VALIDATION, "invalid_port", "bad", {"Email": "=HYPERLINK()"}),
+    Outcome(4, "c@x.test", Status.VALID, {"provider": "custom", "imap_server_port": 993,
+                                          "smtp_server_starttls": True, "notes": "+1, \"q\"\n"}),
+    Outcome(5, "d@x.test", Status.SKIPPED, {"reason": "already_onboarded"}),
+    unprocessed(6, "e@x.test", Unprocessed.INTERRUPTED),
+    failed(7, "f@x.test", Stage.API, "auth_failed", "no", None, http_status=401, attempts=2),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "statuses",
+    [(Status.VALID, Status.FAILED), (Status.SUCCEEDED, Status.FAILED, Status.UNPROCESSED)],
+)
+def test_streamed_reports_are_the_reports_rebuilt_from_the_journal(
+    tmp_path: Path, statuses: tuple[Status, ...]
+) -> None:
+    rebuilt, streamed = tmp_path / "rebuilt", tmp_path / "streamed"
+    make_private_dir(rebuilt)
+    make_private_dir(streamed)
+    journal = Journal(rebuilt)
+    for outcome in OUTCOMES:
+        journal.record(outcome)
+    write_reports(journal, rebuilt, ["Email", "Password"], statuses)
+    journal.close()
+    with ReportWriter(streamed, ["Email", "Password"], statuses) as reports:
+        for outcome in OUTCOMES:
+            reports.write(outcome)
+    names = sorted(p.name for p in rebuilt.iterdir() if p.suffix == ".csv")
+    assert names == sorted(p.name for p in streamed.iterdir())
+    assert "skipped.csv" in names
+    for name in names:
+        assert (streamed / name).read_bytes() == (rebuilt / name).read_bytes(), name
+        assert stat.S_IMODE((streamed / name).stat().st_mode) == 0o600
+
+
+def _write_then_fail(run_dir: Path) -> None:
+    with ReportWriter(run_dir, ["Email"]) as reports:
+        reports.write(OUTCOMES[1])
+        raise RuntimeError
+
+
+def test_streamed_reports_are_dropped_when_the_run_fails(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError):
+        _write_then_fail(tmp_path)
+    assert os.listdir(tmp_path) == []

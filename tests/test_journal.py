@@ -1,0 +1,82 @@
+"""The journal: batched inserts that queries still see, and the first row of each email."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bulk_onboard.journal import INSERT_BATCH_ROWS, FirstRows, Journal
+from bulk_onboard.outcomes import Outcome, Status
+
+
+def valid(row: int, email: str) -> Outcome:
+    return Outcome(row, email, Status.VALID, {"provider": "custom", "notes": "é"})
+
+
+def test_recorded_rows_are_seen_by_queries_before_any_commit(tmp_path: Path) -> None:
+    journal = Journal(tmp_path, clock=lambda: 0.0)
+    for row in range(2, 2 + INSERT_BATCH_ROWS + 3):
+        journal.record(valid(row, f"u{row}@x.test"))
+    assert journal.counts() == {Status.VALID: INSERT_BATCH_ROWS + 3}
+    assert [o.row for o in journal.outcomes(Status.VALID)][-1] == INSERT_BATCH_ROWS + 4
+    journal.close()
+
+
+def test_fields_and_original_round_trip(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    outcome = Outcome(3, "b@x.test", Status.FAILED, {"error_code": "x", "n": None, "ok": True},
+                      {"Email": "b@x.test", "Note": "ünï\n\"q\""})  # fmt: skip
+    journal.record(outcome)
+    assert list(journal.outcomes(Status.FAILED)) == [outcome]
+    assert journal.error_codes() == {"x": 1}
+    journal.close()
+
+
+def test_a_commit_happens_a_second_after_the_last_even_between_batches(tmp_path: Path) -> None:
+    now = [0.0]
+    journal = Journal(tmp_path, clock=lambda: now[0])
+    journal.record(valid(2, "a@x.test"))
+    now[0] = 1.5
+    journal.record(valid(3, "b@x.test"))
+    other = Journal(tmp_path)  # a second connection sees only what is committed
+    assert other.counts() == {Status.VALID: 2}
+    other.close()
+    journal.close()
+
+
+def test_emails_of_names_the_email_of_each_recorded_row(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    for row in range(2, 1200):
+        journal.record(valid(row, f"u{row}@x.test"))
+    assert journal.emails_of([5, 1100, 99_999]) == {5: "u5@x.test", 1100: "u1100@x.test"}
+    journal.close()
+
+
+def _claims(first_rows: FirstRows, batches: list[list[tuple[str, int]]]) -> list[dict[str, int]]:
+    return [first_rows.claim(batch) for batch in batches]
+
+
+BATCHES = [
+    [("a@x.test", 2), ("b@x.test", 3)],
+    [("c@x.test", 5), ("a@x.test", 6)],
+    [("d@x.test", 9), ("b@x.test", 10), ("c@x.test", 11)],
+    [("e@x.test", 12), ("d@x.test", 13), ("a@x.test", 14)],
+]
+EXPECTED = [{}, {"a@x.test": 2}, {"b@x.test": 3, "c@x.test": 5}, {"d@x.test": 9, "a@x.test": 2}]
+
+
+@pytest.mark.parametrize("recent", [1, 2, 100])
+def test_first_rows_answers_with_the_first_row_however_often_it_folds(recent: int) -> None:
+    recorded = {row: email for batch in BATCHES for email, row in batch}
+    first_rows = FirstRows(lambda rows: {r: recorded[r] for r in rows}, recent=recent)
+    assert _claims(first_rows, BATCHES) == EXPECTED
+
+
+@pytest.mark.parametrize("recent", [1, 2, 100])
+def test_colliding_hashes_never_make_a_duplicate(recent: int) -> None:
+    recorded = {row: email for batch in BATCHES for email, row in batch}
+    every_email_collides = FirstRows(
+        lambda rows: {r: recorded[r] for r in rows}, key=lambda email: 7, recent=recent
+    )
+    assert _claims(every_email_collides, BATCHES) == EXPECTED

@@ -1,0 +1,56 @@
+"""validate's per-row shortcuts give what the plain way gives: the model's dump, one Screen."""
+
+from __future__ import annotations
+
+import pytest
+
+from bulk_onboard.columns import ColumnMap
+from bulk_onboard.journal import FirstRows
+from bulk_onboard.normalise import NormalisedRow, NormaliseOptions, normalise
+from bulk_onboard.outcomes import Outcome
+from bulk_onboard.rows import RawRow
+from bulk_onboard.screening import Screen
+from bulk_onboard.validate import _VALID_FIELDS, _screen_for, valid_outcome
+
+HEADERS = ["Email", "First Name", "IMAP Host", "SMTP Host", "SMTP Port", "Password", "Auth"]
+
+
+def rows(emails: list[str]) -> list[NormalisedRow]:
+    columns = ColumnMap.from_headers(HEADERS)
+    return [
+        normalise(
+            RawRow(n, (email, "Ann", "imap.a.test", "smtp.a.test", "", "Pw-1", "LOGIN")),
+            columns,
+            NormaliseOptions(),
+        )
+        for n, email in enumerate(emails, start=2)
+    ]
+
+
+def test_valid_outcome_holds_the_models_dump_in_its_order() -> None:
+    (item,) = rows(["ann.lee@a.test"])
+    assert item.request is not None
+    fields = valid_outcome(item).fields
+    expected = item.request.model_dump(include=set(_VALID_FIELDS))
+    assert list(fields.items()) == [*expected.items(), ("notes", " ".join(item.notes))]
+
+
+EMAILS = ["a@a.test", "b@a.test", "bad", "a@a.test", "c@a.test", "b@a.test", "bad", "a@a.test",
+          "d@a.test", "c@a.test", "e@a.test", "e@a.test", "d@a.test"]  # fmt: skip
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 13])
+@pytest.mark.parametrize("recent", [1, 3, 1000])
+def test_a_screen_per_chunk_settles_rows_as_one_screen_does(chunk: int, recent: int) -> None:
+    items = rows(EMAILS)
+    one = Screen()
+    expected = [one.reject(item) for item in items]
+    recorded = {item.row: item.email for item in items}
+    first_rows = FirstRows(lambda found: {r: recorded[r] for r in found}, recent=recent)
+    got: list[Outcome | None] = []
+    for start in range(0, len(items), chunk):
+        part = items[start : start + chunk]
+        screen = _screen_for(part, first_rows)
+        got.extend(screen.reject(item) for item in part)
+    assert got == expected
+    assert sum(o is not None and o.fields["error_code"] == "duplicate_email" for o in got) == 6
