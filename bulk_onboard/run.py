@@ -189,8 +189,11 @@ async def run_job(
         write_json(plan.run_dir / "manifest.json", plan.manifest)
         progress = Progress(total, bar=settings.progress_bar)
 
+        commit_soon = _TurnCommit(journal.commit)
+
         def record(outcome: Outcome) -> None:
             journal.record(outcome)
+            commit_soon()
             progress.advance(outcome.status)
 
         counters: dict[str, int] = {}
@@ -199,6 +202,7 @@ async def run_job(
                 settings, plan, table, columns, options, stop, record, preflight, counters, total
             )
         finally:
+            commit_soon.cancel()
             progress.close()
             summary = _finish(
                 plan, columns, stop, settings, started_at, time.monotonic() - t0, progress.answered
@@ -206,6 +210,35 @@ async def run_job(
             summary |= counters
             write_json(plan.run_dir / "summary.json", summary)
     return ExitCode(summary["exit_code"]), plan.run_dir
+
+
+class _TurnCommit:
+    """Commit the journal once at the end of every event-loop turn in which rows settled.
+
+    A row the API accepted is then durable against a crash or `kill -9` before the loop does
+    anything else, so `--resume` re-sends only the requests that were in flight; the commit's
+    cost is shared by all rows settled in the same turn. Commits don't fsync (WAL with
+    synchronous=NORMAL): SQLite fsyncs at its checkpoints, so a power cut, not a crash, could
+    lose the last few seconds.
+    """
+
+    def __init__(self, commit: Callable[[], None]) -> None:
+        self._commit = commit
+        self._handle: asyncio.Handle | None = None
+
+    def __call__(self) -> None:
+        if self._handle is None:
+            self._handle = asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        self._handle = None
+        self._commit()
+
+    def cancel(self) -> None:
+        """Drop a pending commit (the final one is made when the reports are written)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
 
 
 async def _submit_all(
