@@ -27,6 +27,7 @@ from bulk_onboard.outcomes import Outcome, Status
 from bulk_onboard.preflight.probe import Prober
 from bulk_onboard.preflight.rows import CHECK_COLUMNS, RowPreflight
 from bulk_onboard.preflight.settings import PreflightSettings
+from bulk_onboard.printable import printable
 from bulk_onboard.progress import Progress
 from bulk_onboard.reader import open_table
 from bulk_onboard.reports import SUCCEEDED_COLUMNS, escape_cell, write_json, write_reports
@@ -143,7 +144,9 @@ async def check_job(
     for warning in table.source.warnings:
         log.warning("%s", warning)
     if columns.ignored:
-        log.info("Columns kept but not used: %s.", ", ".join(columns.ignored))
+        log.info(
+            "Columns kept but not used: %s.", ", ".join(printable(h, 40) for h in columns.ignored)
+        )
     run_dir = create_run_dir(job.out, job.input)
     log.info("%d rows to check; reports go to %s", total, run_dir)
     manifest = {

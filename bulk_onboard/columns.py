@@ -8,10 +8,20 @@ from types import MappingProxyType
 
 from bulk_onboard.aliases import FIELD_ALIASES, FIELD_BY_KEY, PASSWORD_FIELDS, header_key
 from bulk_onboard.errors import InputError
+from bulk_onboard.printable import printable
 
 # An unknown column whose header holds one of these is treated as a secret and blanked in reports.
-SECRET_HINTS = ("pass", "pwd", "secret", "token", "apikey")
+# Unknown columns whose header key contains one of these are blanked in reports, like passwords.
+SECRET_HINTS = (
+    "pass", "pwd", "secret", "token", "apikey",
+    "kennwort", "contrase", "senha", "wachtwoord", "parola", "haslo", "salasana",
+)  # fmt: skip
 MAX_HEADERS_SHOWN = 10
+MAX_HEADER_CHARS = 40
+# failed.csv's own columns (reports.FAILED_COLUMNS, checked by a test): an input column of the
+# same name gets a " (B)"-style suffix there, so reading the report by name stays unambiguous.
+REPORT_OWN_COLUMNS = ("row", "email", "stage", "error_code", "http_status", "message", "hint",
+                      "attempts")  # fmt: skip
 
 
 def column_letters(index: int) -> str:
@@ -44,6 +54,10 @@ class ColumnMap:
     secret_columns: frozenset[int]
     blanked_secrets: Mapping[str, str]  # report header -> "" for each secret column
 
+    def ignored_shown(self) -> str:
+        """The unused columns, listed safely for a terminal or a log line."""
+        return ", ".join(printable(h, MAX_HEADER_CHARS) for h in self.ignored)
+
     @classmethod
     def from_headers(cls, headers: Sequence[str]) -> ColumnMap:
         """Map a header row; raise `InputError` if it has no email column or two for one field."""
@@ -57,13 +71,14 @@ class ColumnMap:
             field = FIELD_BY_KEY.get(key)
             if field is None:
                 ignored.append(report[i])
-                if any(hint in key for hint in SECRET_HINTS):
+                if _looks_secret(key):
                     secret.add(i)
                 continue
             if field in index:
                 first = index[field]
                 raise InputError(
-                    f"Columns '{shown[first]}' in {column_label(first)} and '{header}' in "
+                    f"Columns '{printable(shown[first], MAX_HEADER_CHARS)}' in "
+                    f"{column_label(first)} and '{printable(header, MAX_HEADER_CHARS)}' in "
                     f"{column_label(i)} both mean '{FIELD_ALIASES[field][0]}': keep one of them "
                     "and remove or rename the other."
                 )
@@ -72,7 +87,7 @@ class ColumnMap:
                 secret.add(i)
         if "email" not in index:
             raise InputError(
-                f"No email column found: name one of the columns 'Email' (headers seen: "
+                f"No email column found: name the column of addresses 'Email' (headers seen: "
                 f"{_headers_seen(shown)})."
             )
         return cls(
@@ -97,8 +112,13 @@ class ColumnMap:
         return [(self.report_headers[i], field) for field, i in by_column]
 
 
+def _looks_secret(key: str) -> bool:
+    """An unknown header that names a password: 'App Password', 'SMTP PW', 'Kennwort'..."""
+    return any(hint in key for hint in SECRET_HINTS) or key.startswith("pw") or key.endswith("pw")
+
+
 def _report_headers(shown: Sequence[str]) -> tuple[str, ...]:
-    seen: set[str] = set()
+    seen: set[str] = set(REPORT_OWN_COLUMNS)
     names: list[str] = []
     for i, header in enumerate(shown):
         name = header or f"Column {column_letters(i)}"
@@ -110,7 +130,10 @@ def _report_headers(shown: Sequence[str]) -> tuple[str, ...]:
 
 
 def _headers_seen(shown: Sequence[str]) -> str:
-    named = [h for h in shown if h] or ["none"]
+    if any("@" in h for h in shown):
+        # The first line is data, not a header: its cells may hold a password; never echo them.
+        return "the first line holds an email address, so it looks like data: add a header row"
+    named = [printable(h, MAX_HEADER_CHARS) for h in shown if h] or ["none"]
     listed = ", ".join(named[:MAX_HEADERS_SHOWN])
     more = len(named) - MAX_HEADERS_SHOWN
     return f"{listed} and {more} more" if more > 0 else listed

@@ -33,6 +33,7 @@ from bulk_onboard.previous_run import (
     load_previous,
     settled_elsewhere,
 )
+from bulk_onboard.printable import printable
 from bulk_onboard.progress import Progress
 from bulk_onboard.reader import open_table
 from bulk_onboard.reports import write_json, write_reports
@@ -365,7 +366,9 @@ def _log_source(source: SourceInfo, columns: ColumnMap, total: int, run_dir: Pat
     for warning in source.warnings:
         log.warning("%s", warning)
     if columns.ignored:
-        log.info("Columns kept but not used: %s.", ", ".join(columns.ignored))
+        log.info(
+            "Columns kept but not used: %s.", ", ".join(printable(h, 40) for h in columns.ignored)
+        )
     if total == 0:
         log.warning("The input has no data rows to process.")
     log.info("%d rows to process; reports go to %s", total, run_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,3 +46,21 @@ def point_latest(out: Path, run_dir: Path) -> None:
         tmp.unlink()
     tmp.symlink_to(run_dir.name)
     os.replace(tmp, out / LATEST)
+
+
+def latest_target(out: Path) -> str | None:
+    """Where OUT/latest points now (None if nowhere)."""
+    try:
+        return os.readlink(out / LATEST)
+    except OSError:
+        return None
+
+
+def discard_run_dir(out: Path, run_dir: Path, previous_latest: str | None) -> None:
+    """Remove a run folder that never got its reports, and point OUT/latest back."""
+    shutil.rmtree(run_dir, ignore_errors=True)
+    if previous_latest is None:
+        with contextlib.suppress(FileNotFoundError):
+            (out / LATEST).unlink()
+    else:
+        point_latest(out, out / previous_latest)

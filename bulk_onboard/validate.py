@@ -11,14 +11,15 @@ from pathlib import Path
 
 from bulk_onboard import __version__
 from bulk_onboard.columns import ColumnMap
-from bulk_onboard.errors import ExitCode
+from bulk_onboard.errors import ExitCode, InputError
 from bulk_onboard.journal import FirstRows, Journal
 from bulk_onboard.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.outcomes import Outcome, Status
+from bulk_onboard.printable import printable
 from bulk_onboard.reader import open_table
 from bulk_onboard.reports import ReportWriter, write_json
 from bulk_onboard.request import ConnectRequest
-from bulk_onboard.rundir import create_run_dir
+from bulk_onboard.rundir import create_run_dir, discard_run_dir, latest_target
 from bulk_onboard.screening import Screen
 from bulk_onboard.settings import ReadOptions
 
@@ -81,25 +82,34 @@ def validate_job(
         log.warning("%s", warning)
     log.info("Column mapping:")
     for header, field in columns.describe():
-        log.info("  %-28s -> %s", header, field)
+        log.info("  %-28s -> %s", printable(header, 40), field)
     if columns.ignored:
-        log.info("Columns kept but not used: %s.", ", ".join(columns.ignored))
+        log.info("Columns kept but not used: %s.", columns.ignored_shown())
 
+    previous_latest = latest_target(out)
     run_dir = create_run_dir(out, input_path)
     journal = Journal(run_dir)
     options = NormaliseOptions(default_provider=default_provider)
     first_rows = FirstRows(journal.emails_of)
     total = 0
-    with ReportWriter(run_dir, columns.report_headers, (Status.VALID, Status.FAILED)) as reports:
-        for chunk in table.chunks:
-            total += len(chunk)
-            items = [normalise(raw, columns, options) for raw in chunk]
-            screen = _screen_for(items, first_rows)
-            for item in items:
-                outcome = screen.reject(item) or valid_outcome(item)
-                journal.record(outcome)
-                reports.write(outcome)
-        journal.commit()
+    try:
+        with ReportWriter(
+            run_dir, columns.report_headers, (Status.VALID, Status.FAILED)
+        ) as reports:
+            for chunk in table.chunks:
+                total += len(chunk)
+                items = [normalise(raw, columns, options) for raw in chunk]
+                screen = _screen_for(items, first_rows)
+                for item in items:
+                    outcome = screen.reject(item) or valid_outcome(item)
+                    journal.record(outcome)
+                    reports.write(outcome)
+            journal.commit()
+    except InputError:
+        # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
+        journal.close()
+        discard_run_dir(out, run_dir, previous_latest)
+        raise
     counts = journal.counts()
     code = ExitCode.OK if counts.get(Status.FAILED, 0) == 0 else ExitCode.SOME_FAILED
     write_json(

@@ -271,12 +271,6 @@ def _note_beside_the_table(tmp_path: Path, pw: Secrets) -> str:
     return str(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an input error found while reading the rows (a CSV flaw past row 2001, any flaw "
-    "in an .xlsx sheet's rows) exits 65 after the run folder was made: the folder holds only "
-    "journal.sqlite (no summary.json) and OUT/latest is moved onto it",
-)
 @pytest.mark.parametrize("flaw", ["csv-line-2502-too-long", "xlsx-note-beside-the-table"])
 def test_a_flaw_found_while_reading_rows_leaves_no_half_made_folder(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets, flaw: str
@@ -501,11 +495,6 @@ def test_file_named_xlsx_that_is_not_a_workbook_is_refused(
 # Secrets in files that are not what they seem
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a sheet without a header row is refused with its first data row listed as "
-    "'headers seen', password included, on stderr",
-)
 def test_a_sheet_without_a_header_row_is_refused_without_echoing_its_first_row(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
 ) -> None:
@@ -516,11 +505,6 @@ def test_a_sheet_without_a_header_row_is_refused_without_echoing_its_first_row(
         assert_no_leak(result, pw.searched)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an unknown column headed 'PW' / 'SMTP PW' is not seen as secret, so failed.csv "
-    "echoes the passwords in it",
-)
 def test_password_columns_spelled_pw_are_blanked_in_reports(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
 ) -> None:
@@ -532,11 +516,6 @@ def test_password_columns_spelled_pw_are_blanked_in_reports(
         processed(result, pw, [2])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: failed.csv repeats a header name when the input has a column named like a "
-    "report column (email, row, message...), so reading it by name gives the input's cell",
-)
 def test_failed_csv_names_each_column_once_when_the_input_reuses_report_names(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
 ) -> None:
@@ -549,11 +528,6 @@ def test_failed_csv_names_each_column_once_when_the_input_reuses_report_names(
         processed(result, pw, [2])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 'No email column found' lists every header whole, so a 10 MB header cell "
-    "becomes a 10 MB error line",
-)
 def test_a_ten_megabyte_header_cell_is_not_echoed_whole(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
 ) -> None:

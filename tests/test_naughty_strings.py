@@ -306,10 +306,6 @@ def test_naughty_headers_are_kept_as_unknown_columns(tmp_path: Path) -> None:
     assert len(failed[0]) == 8 + len(header)  # every column echoed, none lost to a clash
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: headers are logged to stderr raw, so a header's ESC/CR/LF reaches the terminal",
-)
 @pytest.mark.timeout(60)
 def test_control_characters_in_headers_never_reach_the_terminal(tmp_path: Path) -> None:
     hostile = "\x1b[2J\x1b[8mNotes"  # clear the screen, then hide everything after it
