@@ -140,3 +140,10 @@ def test_streamed_reports_are_dropped_when_the_run_fails(tmp_path: Path) -> None
     with pytest.raises(RuntimeError):
         _write_then_fail(tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+def test_failed_report_columns_are_the_ones_columns_keeps_free() -> None:
+    from bulk_onboard.columns import REPORT_OWN_COLUMNS
+    from bulk_onboard.reports import FAILED_COLUMNS
+
+    assert tuple(REPORT_OWN_COLUMNS) == tuple(FAILED_COLUMNS)
