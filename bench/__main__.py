@@ -33,7 +33,7 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
     """Rows of (scenario, measure, target, result, verdict)."""
     rows: list[tuple[str, str, str, str, str]] = []
     med = statistics.median
-    n = 300 if quick else 5000
+    n = 200 if quick else 5000
     reps = 1 if quick else 3
     c = compare(n, reps)
     rows.append(
@@ -56,7 +56,7 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
         )
     )
     for rate in (20, 200, 2000):
-        r = rate_accuracy(rate, 1.0 if quick else 5.0)
+        r = rate_accuracy(rate, 0.5 if quick else 5.0)
         ok = abs(r.achieved - rate) <= 0.02 * rate and r.peak <= rate + 1
         rows.append(
             (
@@ -78,7 +78,7 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
                     _mark(share <= 10),
                 )
             )
-    lat = latency_bound(100 if quick else 1000, repeats=reps)
+    lat = latency_bound(64 if quick else 1000, repeats=reps)
     rows.append(
         (
             f"250 ms latency, --concurrency 32, {lat.rows:,} rows",
@@ -90,7 +90,7 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
     )
     work = Path(tempfile.mkdtemp(prefix="bench-suite-"))
     try:
-        sizes = (2_000, 4_000) if quick else (100_000, 1_000_000)
+        sizes = (500, 1_000) if quick else (100_000, 1_000_000)
         measured = []
         for size in sizes:
             sheet = write_realistic_sheet(work / f"v{size}.csv", size)
@@ -110,7 +110,7 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    mem = run_memory(2_000 if quick else 100_000)
+    mem = run_memory(500 if quick else 100_000)
     rows.append(
         (
             f"{mem.rows:,} rows, run against the sandbox",
@@ -120,7 +120,7 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
             _mark(mem.max_rss_mb <= 150),
         )
     )
-    f = fault_overhead(300 if quick else 5000)
+    f = fault_overhead(100 if quick else 5000)
     rows.append(
         (
             f"5 % of requests answered 503, --rate 200, {f.rows:,} rows",
@@ -134,9 +134,7 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
 
 
 def render(rows: list[tuple[str, str, str, str, str]], command: str) -> str:
-    versions = ", ".join(
-        f"{p} {version(p)}" for p in ("aiohttp", "pandas", "pydantic", "orjson")
-    )
+    versions = ", ".join(f"{p} {version(p)}" for p in ("aiohttp", "pandas", "pydantic", "orjson"))
     lines = [
         "# Benchmark results",
         "",
