@@ -338,6 +338,29 @@ def _stdin_bytes(input_path: str) -> bytes | None:
     return sys.stdin.buffer.read() if input_path == "-" else None
 
 
+def _run_settings(args: argparse.Namespace, input_path: str, key: str | None) -> RunSettings:
+    """The settings of a submitting command (run, sync) from its options and the environment."""
+    return RunSettings(
+        input=input_path,
+        out=args.out,
+        api=ApiConfig(
+            base_url=args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
+            api_key=key or "",
+            bearer=args.bearer,
+            timeout_s=args.timeout,
+            concurrency=args.concurrency,
+        ),
+        read=ReadOptions(args.sheet, args.encoding, args.delimiter),
+        rate=args.rate,
+        max_attempts=args.max_attempts,
+        backoff_base_s=args.backoff,
+        grace_s=args.grace,
+        dry_run=args.dry_run,
+        default_provider=args.provider,
+        progress_bar=not args.no_progress and sys.stderr.isatty(),
+    )
+
+
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from bulk_onboard.previous_run import load_previous
     from bulk_onboard.run import RunMode, run_job
@@ -357,25 +380,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
         if earlier is None:
             raise UsageError("Name the input file: bulk-onboard run INPUT (or --resume RUN_DIR).")
         input_path = load_previous(earlier).input_path
-    settings = RunSettings(
-        input=input_path,
-        out=args.out,
-        api=ApiConfig(
-            base_url=args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
-            api_key=key or "",
-            bearer=args.bearer,
-            timeout_s=args.timeout,
-            concurrency=args.concurrency,
-        ),
-        read=ReadOptions(args.sheet, args.encoding, args.delimiter),
-        rate=args.rate,
-        max_attempts=args.max_attempts,
-        backoff_base_s=args.backoff,
-        grace_s=args.grace,
-        dry_run=args.dry_run,
-        default_provider=args.provider,
-        progress_bar=not args.no_progress and sys.stderr.isatty(),
-    )
+    settings = _run_settings(args, input_path, key)
     stdin = _stdin_bytes(input_path)
 
     async def go() -> tuple[ExitCode, Path]:
@@ -422,25 +427,7 @@ def _sync(args: argparse.Namespace, argv: Sequence[str]) -> int:
             f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."
         )
     os.umask(0o077)  # the state, its key, its lock and every report are private to the user
-    run = RunSettings(
-        input=args.input,
-        out=args.out,
-        api=ApiConfig(
-            base_url=args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
-            api_key=key or "",
-            bearer=args.bearer,
-            timeout_s=args.timeout,
-            concurrency=args.concurrency,
-        ),
-        read=ReadOptions(args.sheet, args.encoding, args.delimiter),
-        rate=args.rate,
-        max_attempts=args.max_attempts,
-        backoff_base_s=args.backoff,
-        grace_s=args.grace,
-        dry_run=args.dry_run,
-        default_provider=args.provider,
-        progress_bar=not args.no_progress and sys.stderr.isatty(),
-    )
+    run = _run_settings(args, args.input, key)
     settings = SyncSettings(
         run, args.state or default_state_path(args.out), args.all, args.score_delta
     )

@@ -59,7 +59,8 @@ class RunMode:
     force: bool = False  # resume even though the input changed since
 
 
-def _open(settings: RunSettings, stdin_bytes: bytes | None) -> Table:
+def open_input(settings: RunSettings, stdin_bytes: bytes | None) -> Table:
+    """Open the run's input with its reading options (stdin from bytes read once)."""
     stdin = io.BytesIO(stdin_bytes) if stdin_bytes is not None else None
     r = settings.read
     return open_table(
@@ -67,7 +68,8 @@ def _open(settings: RunSettings, stdin_bytes: bytes | None) -> Table:
     )
 
 
-def _flatten(table: Table) -> Iterator[RawRow]:
+def rows_of(table: Table) -> Iterator[RawRow]:
+    """Every row of a table, chunk after chunk."""
     for chunk in table.chunks:
         yield from chunk
 
@@ -78,7 +80,7 @@ def _count(
     """Read the whole input once, so structural errors surface before anything is sent."""
     if wanted is None:
         return sum(len(chunk) for chunk in table.chunks)
-    return sum(wanted(normalise(raw, columns, options)) for raw in _flatten(table))
+    return sum(wanted(normalise(raw, columns, options)) for raw in rows_of(table))
 
 
 @dataclass(slots=True)
@@ -172,18 +174,18 @@ async def run_job(
         options = NormaliseOptions(
             default_provider=settings.default_provider, test=settings.dry_run
         )
-        first = _open(settings, stdin_bytes)
+        first = open_input(settings, stdin_bytes)
         columns = ColumnMap.from_headers(first.headers)
 
         def sheet_emails() -> dict[int, str]:
-            table = _open(settings, stdin_bytes)
-            return {r.number: normalise(r, columns, options).email for r in _flatten(table)}
+            table = open_input(settings, stdin_bytes)
+            return {r.number: normalise(r, columns, options).email for r in rows_of(table)}
 
         plan = _plan(settings, mode, first.source, columns, argv, sheet_emails)
         # In a thread, so a signal is heard while a big sheet is read.
         total = await asyncio.to_thread(_count, first, columns, options, plan.wanted)
         journal = plan.open(settings)  # only now: an unreadable file leaves no folder behind
-        table = _open(settings, stdin_bytes)
+        table = open_input(settings, stdin_bytes)
         _log_source(table.source, columns, total, plan.run_dir)
         if preflight is not None:
             plan.manifest.setdefault("options", {})["preflight"] = preflight.describe()
@@ -263,7 +265,7 @@ async def _submit_all(
     ):
         submitter = Submitter(client, throttle, policy, stop.requested, rng=random.Random())
         pool = Pool(
-            _flatten(table),
+            rows_of(table),
             columns,
             options,
             submitter,

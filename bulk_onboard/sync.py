@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,11 +32,11 @@ from bulk_onboard.normalise import NormaliseOptions
 from bulk_onboard.outcomes import Outcome, Unprocessed
 from bulk_onboard.pipeline import Pool
 from bulk_onboard.progress import Progress
-from bulk_onboard.reader import open_table
 from bulk_onboard.reconcile import Listing, ListingFailed, list_accounts
 from bulk_onboard.reports import write_json, write_reports
-from bulk_onboard.rows import RawRow, Table
+from bulk_onboard.rows import Table
 from bulk_onboard.run import _manifest as run_manifest
+from bulk_onboard.run import open_input, rows_of
 from bulk_onboard.rundir import create_run_dir
 from bulk_onboard.settings import RunSettings
 from bulk_onboard.state import DEFAULT_STATE_NAME, AccountState, StateStore
@@ -106,7 +105,7 @@ async def _sync_locked(
     t0 = time.monotonic()
     run = settings.run
     options = NormaliseOptions(default_provider=run.default_provider, test=run.dry_run)
-    first = _open(run, stdin_bytes)  # a missing or shapeless input stops here: 65/66
+    first = open_input(run, stdin_bytes)  # a missing or shapeless input stops here: 65/66
     columns = ColumnMap.from_headers(first.headers)
     fingerprinter = Fingerprinter(load_or_create_key(key_path_for(settings.state)))
     store = StateStore(settings.state)
@@ -187,7 +186,7 @@ async def _list_and_prepare(
     table, columns, options = reading
     listing_task = asyncio.create_task(_listing(api))
     try:
-        prepared = await asyncio.to_thread(prepare, _rows(table), columns, options, fingerprinter)
+        prepared = await asyncio.to_thread(prepare, rows_of(table), columns, options, fingerprinter)
     except BaseException:
         listing_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -258,7 +257,7 @@ async def _settle_every_row(
             book.settled(outcome)
 
     # Without a listing the run has stopped: the pool reports every row unprocessed.
-    rows = _rows(_open(run, stdin_bytes))
+    rows = rows_of(open_input(run, stdin_bytes))
     to_submit = rows if book is None else (raw for raw in rows if book.submits(raw.number))
     columns, options = normalising
     pool = Pool(
@@ -317,16 +316,3 @@ def _check_fingerprint_key(
         )
     if persist and stored != check:
         store.set_meta(KEY_CHECK, check)
-
-
-def _open(run: RunSettings, stdin_bytes: bytes | None) -> Table:
-    stdin = io.BytesIO(stdin_bytes) if stdin_bytes is not None else None
-    r = run.read
-    return open_table(
-        run.input, sheet=r.sheet, encoding=r.encoding, delimiter=r.delimiter, stdin=stdin
-    )
-
-
-def _rows(table: Table) -> Iterator[RawRow]:
-    for chunk in table.chunks:
-        yield from chunk
