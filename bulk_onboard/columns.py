@@ -87,7 +87,7 @@ class ColumnMap:
                 secret.add(i)
         if "email" not in index:
             raise InputError(
-                f"No email column found: name the column of addresses 'Email' (headers seen: "
+                f"No email column found: name one of the columns 'Email' (headers seen: "
                 f"{_headers_seen(shown)})."
             )
         return cls(
@@ -109,7 +109,7 @@ class ColumnMap:
     def describe(self) -> list[tuple[str, str]]:
         """(user header, field) for every mapped column, in the file's column order."""
         by_column = sorted(self.index.items(), key=lambda item: item[1])
-        return [(self.report_headers[i], field) for field, i in by_column]
+        return [(self.headers[i].strip(), field) for field, i in by_column]
 
 
 def _looks_secret(key: str) -> bool:
