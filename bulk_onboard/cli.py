@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
     box.add_argument("--host", default="127.0.0.1")
-    box.add_argument("--port", type=int, default=8025)
+    box.add_argument("--port", type=int, default=8025, help="0 picks a free port")
     box.add_argument(
         "--api-key",
         dest="sandbox_key",
@@ -178,19 +178,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="the key the sandbox accepts (a test value, not a secret)",
     )
     box.add_argument("--latency-ms", type=float, default=0.0)
-    box.add_argument("--jitter-ms", type=float, default=0.0)
+    box.add_argument("--jitter-ms", type=float, default=0.0, help="uniform, added to latency")
     box.add_argument("--rate-limit", type=float, default=None, help="429 past R requests/s")
     box.add_argument("--fail-rate", type=float, default=0.0, help="fraction answered 503")
     box.add_argument("--reset-rate", type=float, default=0.0, help="fraction dropped")
     box.add_argument("--db", help="keep accounts in this SQLite file (default: memory)")
-    box.add_argument("--seed", type=int, default=0)
+    box.add_argument("--seed", type=int, default=0, help="seed of the fault knobs' RNG")
     box.add_argument(
         "--revoke-after",
         type=int,
         default=None,
         help="refuse the key after N imap_auth requests (tests)",
     )
-    box.add_argument("--page-size", type=int, default=100)
+    box.add_argument("--page-size", type=int, default=100, help="GET /v1/accounts page size")
     box.add_argument(
         "--verify",
         action="store_true",
