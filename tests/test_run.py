@@ -19,6 +19,7 @@ from tests.support.cli import (
     secrets_of,
 )
 from tests.support.sandbox_process import SANDBOX_KEY, SandboxProcess, sandbox_process
+from tests.support.windows import most_in_any_second
 
 SAMPLES = Path(__file__).parent.parent / "samples"
 FAST = ["--rate", "0", "--backoff", "0.01", "--no-progress"]
@@ -148,15 +149,6 @@ def test_retry_after_pauses_every_worker(tmp_path: Path) -> None:
     too_early = [r["t"] for r in log if first + 0.15 < r["t"] < first + 0.95]
     assert too_early == []
     assert len(result.report("succeeded.csv")) == 24
-
-
-def most_in_any_second(times: list[float]) -> int:
-    best = start = 0
-    for end, t in enumerate(times):
-        while t - times[start] >= 1.0:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
 
 
 # Exit codes of SPEC, each caused for real.
