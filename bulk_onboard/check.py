@@ -167,7 +167,7 @@ async def check_job(
         progress.advance(outcome.status)
 
     options = NormaliseOptions(default_provider=job.default_provider)
-    stop = StopControl()
+    stop = StopControl(in_flight="checks")
     try:
         async with Prober(job.preflight) as prober:
             preflight = RowPreflight(

@@ -19,7 +19,8 @@ SIGNAL_EXIT = {signal.SIGINT: ExitCode.SIGINT, signal.SIGTERM: ExitCode.SIGTERM}
 class StopControl:
     """`requested`: take no new rows. `hard`: abandon requests still in flight."""
 
-    def __init__(self) -> None:
+    def __init__(self, in_flight: str = "requests") -> None:
+        self.in_flight = in_flight  # what is finished on a first signal: "requests", "checks"
         self.requested = asyncio.Event()
         self.hard = asyncio.Event()
         self.reason = Unprocessed.INTERRUPTED
@@ -35,14 +36,15 @@ class StopControl:
 
     def on_signal(self, signum: signal.Signals) -> None:
         if self.requested.is_set() and self.reason is Unprocessed.INTERRUPTED:
-            log.warning("Second signal: abandoning requests still in flight.")
+            log.warning("Second signal: abandoning %s still in flight.", self.in_flight)
             self.hard.set()
             return
         self.request(Unprocessed.INTERRUPTED, SIGNAL_EXIT[signum], f"stopped by {signum.name}")
         log.warning(
-            "%s received: finishing requests in flight, then writing the reports "
+            "%s received: finishing %s in flight, then writing the reports "
             "(send it again to abandon them).",
             signum.name,
+            self.in_flight,
         )
 
 
