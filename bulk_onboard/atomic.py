@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +29,14 @@ def atomic_writer(target: Path, *, newline: str | None = None) -> Iterator[IO[st
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def atomic_bytes_writer(target: Path) -> Iterator[IO[bytes]]:
+    """Yield a binary file that replaces `target` only if the block completes."""
+    with atomic_writer(target) as handle:
+        assert isinstance(handle, io.TextIOWrapper)
+        yield handle.buffer  # the text layer above it stays unused, so it adds nothing
 
 
 def write_text(target: Path, text: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_onboard.drift import CHANGES_FILE
+from bulk_onboard.errors import BulkOnboardError, ExitCode
 from bulk_onboard.outcomes import Status
 from bulk_onboard.reports import REPORT_FILES
 
@@ -26,8 +27,19 @@ REPORT_ORDER = (
 _FILES = {**{s.value: name for s, name in REPORT_FILES.items()}, "changes": CHANGES_FILE}
 
 
-class RunFolderError(Exception):
+# The reports echo whatever the input held, 10 MB cells included: csv's 128 KiB default would
+# refuse to read back what csv wrote.
+csv.field_size_limit(2**31 - 1)
+
+
+class RunFolderError(BulkOnboardError):
     """The folder is not a finished run folder; the message says what to do."""
+
+    exit_code = ExitCode.DATA_ERROR
+
+
+class RunFolderMissingError(RunFolderError):
+    exit_code = ExitCode.NO_INPUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +51,10 @@ class RunFolder:
     @classmethod
     def open(cls, path: Path) -> RunFolder:
         """Read a run folder's summary and manifest; RunFolderError if it has no summary."""
+        if not path.exists():
+            raise RunFolderMissingError(
+                f"{path} does not exist: give a run folder, e.g. output/latest."
+            )
         if not path.is_dir():
             raise RunFolderError(f"{path} is not a folder: give a run folder, e.g. output/latest.")
         try:
