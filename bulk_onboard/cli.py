@@ -168,6 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_preflight_options(chk, timeout_flag="--timeout")
 
+    rep = sub.add_parser(
+        "report", help="(re)build results.xlsx and report.html of a run folder from its reports"
+    )
+    rep.add_argument(
+        "run_dir", type=Path, metavar="RUN_DIR", help="a run folder, e.g. output/latest"
+    )
+    rep.add_argument("--log-format", choices=("text", "json"), default="text")
+
     box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
     box.add_argument("--host", default="127.0.0.1")
     box.add_argument("--port", type=int, default=8025, help="0 picks a free port")
@@ -317,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sandbox(args)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "check":
             return _check(args, args_list)
         if args.command == "sync":
@@ -400,8 +410,25 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             return await run_job(run_settings, argv, stdin, mode, preflight)
 
     code, run_dir = asyncio.run(go())
-    print_summary(run_dir, as_json=args.log_format == "json")
+    _close(run_dir, args.log_format == "json")
     return code
+
+
+def _close(run_dir: Path, as_json: bool) -> None:
+    """The end of every job: render the reports people open, then print the summary."""
+    from bulk_onboard.human_reports import render_reports
+
+    render_reports(run_dir)
+    print_summary(run_dir, as_json=as_json)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bulk_onboard.human_reports import render_reports
+
+    os.umask(0o077)
+    for path in render_reports(args.run_dir):
+        print(path)
+    return ExitCode.OK
 
 
 @contextlib.asynccontextmanager
@@ -443,6 +470,10 @@ def _sync(args: argparse.Namespace, argv: Sequence[str]) -> int:
             return await sync_job(settings, argv, stdin)
 
     code, run_dir, error = asyncio.run(go())
+    if run_dir is not None:
+        from bulk_onboard.human_reports import render_reports
+
+        render_reports(run_dir)
     print_result(code, run_dir, error, as_json=args.log_format == "json")
     return code
 
@@ -455,7 +486,7 @@ def _validate(args: argparse.Namespace) -> int:
     code, run_dir = validate_job(
         args.input, args.out, read, args.provider, _stdin_bytes(args.input)
     )
-    print_summary(run_dir, as_json=args.log_format == "json")
+    _close(run_dir, args.log_format == "json")
     return code
 
 
@@ -472,7 +503,7 @@ def _check(args: argparse.Namespace, argv: Sequence[str]) -> int:
         progress_bar=not args.no_progress and sys.stderr.isatty(),
     )
     code, run_dir = asyncio.run(check_job(job, argv, _stdin_bytes(args.input)))
-    print_summary(run_dir, as_json=args.log_format == "json")
+    _close(run_dir, args.log_format == "json")
     return code
 
 

@@ -9,6 +9,7 @@ every byte under --out, whatever the outcome.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import io
 import json
@@ -22,6 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bulk_onboard.human_reports import render_reports
 from tests.support.hygiene import (
     RUN_EXITS,
     RawResult,
@@ -565,8 +567,19 @@ def test_the_secret_search_finds_a_password_in_every_form_it_could_leak_in(tmp_p
     journal.execute("INSERT INTO t VALUES (?)", (json.dumps({"x": secret}),))
     journal.commit()
     journal.close()
+    run_dir = out / "run"  # the reports people open, rendered from a failed.csv holding it
+    run_dir.mkdir()
+    header = ["row", "email", "stage", "error_code", "message"]
+    (run_dir / "failed.csv").write_text(f"{','.join(header)}\n2,a@x.test,api,rejected,b\n")
+    (run_dir / "summary.json").write_text(json.dumps({"failed": 1, "error_codes": {"x": 1}}))
+    with (run_dir / "failed.csv").open("a", newline="") as handle:
+        csv.writer(handle).writerow(["3", "b@x.test", "api", "x", secret])
+    render_reports(run_dir)
     result = RawResult(0, "", "", out, b"", secret.encode())
     assert sorted(leaks(result, {secret})) == sorted(
         f"secret #0 ({len(secret)} chars) in {where}"
-        for where in ("stderr", "a.json", "b.csv", "c.log", "journal.sqlite")
-    )
+        for where in (
+            "stderr", "a.json", "b.csv", "c.log", "journal.sqlite", "run/failed.csv",
+            "run/report.html", "run/results.xlsx!xl/worksheets/sheet2.xml",
+        )
+    )  # fmt: skip

@@ -7,6 +7,7 @@ folder, the SQLite journal (and any -wal/-shm beside it) included.
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 import subprocess
@@ -16,7 +17,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.cli import REPORTS, Result, command, env_for
+import markupsafe
+
+from tests.support.cli import REPORTS, Result, command, env_for, xlsx_texts
 from tests.support.sandbox_process import SANDBOX_KEY
 
 # Reports echo cells of any size (a 10 MB note); the csv module refuses fields over 128 KiB unless
@@ -94,7 +97,12 @@ def output_blobs(result: Result) -> dict[str, bytes]:
     if result.out.exists():
         for path in sorted(result.out.rglob("*")):
             if path.is_file() and not path.is_symlink():
-                blobs[str(path.relative_to(result.out))] = path.read_bytes()
+                where = str(path.relative_to(result.out))
+                blobs[where] = path.read_bytes()
+                if path.suffix == ".xlsx":  # a zip: its members are compressed
+                    blobs.update(
+                        (f"{where}!{member}", text) for member, text in xlsx_texts(path).items()
+                    )
     return blobs
 
 
@@ -102,10 +110,14 @@ def secret_forms(secret: str) -> set[bytes]:
     """The byte strings a leaked `secret` would show up as in our outputs.
 
     Raw UTF-8 (CSV, logs), JSON's escaped form (json.dumps escapes non-ASCII and control
-    characters, and the journal and summaries are JSON), CSV's doubled quotes, and Python's
-    repr (a leak through a logged exception or dataclass repr).
+    characters, and the journal and summaries are JSON), CSV's doubled quotes, Python's
+    repr (a leak through a logged exception or dataclass repr), and HTML/XML's escaped form
+    (report.html, the XML inside results.xlsx).
     """
     forms = {
+        str(markupsafe.escape(secret)),  # report.html's escaping (Jinja2's): &#34; for "
+        html.escape(secret),
+        html.escape(secret, quote=False),
         secret,
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],

@@ -1,0 +1,47 @@
+"""The reports people open: results.xlsx and report.html, rendered from a finished run folder.
+
+Every command renders them once its CSV reports and summary.json are written, and
+`bulk-onboard report RUN_DIR` renders them again for any run folder, older ones included.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from bulk_onboard.html_report import write_html_report
+from bulk_onboard.run_folder import RunFolder
+from bulk_onboard.workbook import write_workbook
+
+log = logging.getLogger("bulk_onboard")
+
+RENDERERS: tuple[tuple[str, Callable[[RunFolder], Path]], ...] = (
+    ("results.xlsx", write_workbook),
+    ("report.html", write_html_report),
+)
+
+
+def render_reports(run_dir: Path) -> list[Path]:
+    """Write results.xlsx and report.html into `run_dir`; the paths written.
+
+    Raises RunFolderError if `run_dir` is no finished run folder. A file that can't be written
+    (disk full, permissions) is logged and skipped: the CSV reports are already there, and
+    `bulk-onboard report RUN_DIR` can try again.
+    """
+    folder = RunFolder.open(run_dir)
+    written = []
+    for name, write in RENDERERS:
+        try:
+            written.append(write(folder))
+        except OSError as error:
+            log.error(
+                "Could not write %s in %s (%s); the CSV reports are complete, and "
+                "`bulk-onboard report %s` writes it again.",
+                name,
+                run_dir,
+                error.strerror or error,
+                run_dir,
+                extra={"event": "report_error", "file": name},
+            )
+    return written

@@ -1,0 +1,85 @@
+"""Every command leaves results.xlsx and report.html in its run folder, and `bulk-onboard report
+RUN_DIR` rebuilds them from the folder's reports alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import (
+    Mailbox,
+    assert_no_secret,
+    assert_private,
+    run_cli,
+    unique_mailboxes,
+    write_mailboxes,
+)
+
+HUMAN_REPORTS = ("results.xlsx", "report.html")
+
+
+@pytest.fixture
+def sheet(tmp_path: Path) -> tuple[Path, set[str]]:
+    path = tmp_path / "boxes.csv"
+    boxes = [*unique_mailboxes(5), Mailbox("not-an-email"), Mailbox("u0@fleet.test", "x" * 8)]
+    return path, write_mailboxes(path, boxes)
+
+
+def test_run_writes_both_reports_private_and_secret_free(
+    tmp_path: Path, sheet: tuple[Path, set[str]]
+) -> None:
+    path, passwords = sheet
+    result = run_cli(["run", str(path), "--sandbox"], tmp_path / "out", key=None)
+    assert result.code == 1, result.stderr  # one invalid email, one duplicate
+    for name in HUMAN_REPORTS:
+        assert (result.run_dir / name).stat().st_size > 0
+    assert_private(result)
+    assert_no_secret(result, passwords)
+
+
+def test_validate_writes_both_reports(tmp_path: Path, sheet: tuple[Path, set[str]]) -> None:
+    result = run_cli(["validate", str(sheet[0])], tmp_path / "out")
+    assert result.code == 1, result.stderr
+    assert all((result.run_dir / name).is_file() for name in HUMAN_REPORTS)
+
+
+def test_report_rebuilds_both_and_prints_their_paths(
+    tmp_path: Path, sheet: tuple[Path, set[str]]
+) -> None:
+    result = run_cli(["run", str(sheet[0]), "--sandbox"], tmp_path / "out", key=None)
+    run_dir = result.run_dir
+    moved = tmp_path / "older-run"  # an older run folder, anywhere, without the files
+    shutil.copytree(run_dir, moved)
+    for name in HUMAN_REPORTS:
+        (moved / name).unlink()
+
+    again = run_cli(["report", str(moved)], tmp_path / "unused")
+
+    assert again.code == 0, again.stderr
+    assert again.stdout.split() == [str(moved / name) for name in HUMAN_REPORTS]
+    for name in HUMAN_REPORTS:
+        assert (moved / name).stat().st_mode & 0o777 == 0o600
+    summary = json.loads((moved / "summary.json").read_text(encoding="utf-8"))
+    assert str(summary["succeeded"]) in (moved / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("target", "code", "words"),
+    [
+        ("nowhere", 66, "does not exist"),
+        (".", 65, "has no summary.json"),
+        ("f.txt", 65, "not a folder"),
+    ],
+)
+def test_report_on_something_else_is_one_sentence(
+    tmp_path: Path, target: str, code: int, words: str
+) -> None:
+    (tmp_path / "f.txt").write_text("not a run folder", encoding="utf-8")
+    result = run_cli(["report", str(tmp_path / target)], tmp_path / "unused")
+    assert result.code == code
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
