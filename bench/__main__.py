@@ -120,7 +120,7 @@ def measure(quick: bool) -> list[tuple[str, str, str, str, str]]:
             _mark(mem.max_rss_mb <= 150),
         )
     )
-    f = fault_overhead(100 if quick else 5000)
+    f = fault_overhead(100 if quick else 20_000)
     rows.append(
         (
             f"5 % of requests answered 503, --rate 200, {f.rows:,} rows",

@@ -15,7 +15,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from bulk_onboard import __version__
+from bulk_onboard import __version__, event_loop
 from bulk_onboard.client import ApiConfig
 from bulk_onboard.drift import DEFAULT_SCORE_DELTA
 from bulk_onboard.errors import BulkOnboardError, ExitCode, UsageError
@@ -409,7 +409,7 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             preflight = preflight_settings(args, args.concurrency) if args.preflight else None
             return await run_job(run_settings, argv, stdin, mode, preflight)
 
-    code, run_dir = asyncio.run(go())
+    code, run_dir = event_loop.run(go())
     _close(run_dir, args.log_format == "json")
     return code
 
@@ -469,7 +469,7 @@ def _sync(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 return await sync_job(dataclasses.replace(settings, run=sandboxed), argv, stdin)
             return await sync_job(settings, argv, stdin)
 
-    code, run_dir, error = asyncio.run(go())
+    code, run_dir, error = event_loop.run(go())
     if run_dir is not None:
         from bulk_onboard.human_reports import render_reports
 
