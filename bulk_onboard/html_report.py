@@ -19,14 +19,24 @@ from bulk_onboard.atomic import write_text
 from bulk_onboard.outcomes import Unprocessed
 from bulk_onboard.report_charts import histogram_svg
 from bulk_onboard.report_data import ReportData, collect, started
-from bulk_onboard.report_health import CHART_SCORE, DNS_CHECKS, SCORE_LABELS, bin_labels
+from bulk_onboard.report_health import (
+    CHART_SCORE,
+    DNS_CHECKS,
+    SCORE_BIN_WIDTH,
+    SCORE_BINS,
+    SCORE_LABELS,
+    bin_labels,
+)
 from bulk_onboard.report_template import TEMPLATE
 from bulk_onboard.run_folder import RunFolder
+from bulk_onboard.sheet_styles import AMBER, GREEN, RED, band_fill
 
 REPORT_FILE: Final = "report.html"
 # A headline count's colour when it is not zero.
 TONES: Final = {"succeeded": "good", "valid": "good", "failed": "bad", "unprocessed": "warn"}
 # A DNS check's mark in the domain grid, by Check.state.
+# The chart's bar per band fill of the workbook: the same bands, strong enough for thin bars.
+BAR_COLOURS: Final = {RED: "#cf222e", AMBER: "#d4a72c", GREEN: "#2da44e"}
 MARKS: Final = {"ok": "✓", "bad": "✗", "mixed": "✗", "unknown": "–"}
 UNPROCESSED_MEANINGS: Final = {
     Unprocessed.ABORTED: "the run stopped: the API key was refused or the API unreachable",
@@ -54,7 +64,7 @@ def render_html(folder: RunFolder) -> str:
     chart = ""
     if data.score_bins:
         axis = f"{SCORE_LABELS[CHART_SCORE].lower()} score"
-        chart = histogram_svg(data.score_bins, bin_labels(), axis_label=axis)
+        chart = histogram_svg(data.score_bins, bin_labels(), _bin_colours(), axis_label=axis)
     environment = jinja2.Environment(
         autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
     )
@@ -94,6 +104,11 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
     code = summary.get("exit_code")
     facts.append(("exit code", f"{code} ({data.exit_meaning})" if data.exit_meaning else str(code)))
     return facts
+
+
+def _bin_colours() -> list[str]:
+    """Each bar in its score band's colour: red, amber, green, as the workbook fills its cells."""
+    return [BAR_COLOURS[band_fill(b * SCORE_BIN_WIDTH)] for b in range(SCORE_BINS)]
 
 
 def _chart_label(bins: tuple[int, ...]) -> str:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
-BAR_COLOUR: Final = "#3b6fb6"
 INK: Final = "#1f2328"
 MUTED: Final = "#57606a"
 FIGURE_SIZE_IN: Final = (4.8, 3.3)  # narrow enough to stay legible at a phone's width
@@ -40,8 +39,11 @@ _RC: Final[dict[RcKeyType, Any]] = {
 _NO_METADATA: Final = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 
-def histogram_svg(counts: Sequence[int], labels: Sequence[str], *, axis_label: str) -> str:
-    """Bars of `counts`, one per label, first at the bottom, each with its count, as <svg>.
+def histogram_svg(
+    counts: Sequence[int], labels: Sequence[str], colours: Sequence[str], *, axis_label: str
+) -> str:
+    """Bars of `counts`, one per label and colour, first at the bottom, each with its count,
+    as <svg>.
 
     The bars lie flat so that the labels stay level and the chart keeps a shape that is still
     legible at a phone's width.
@@ -56,7 +58,7 @@ def histogram_svg(counts: Sequence[int], labels: Sequence[str], *, axis_label: s
         FigureCanvasSVG(figure)  # the figure's canvas from now on: no backend is looked up
         axes = figure.add_subplot()
         positions = range(len(counts))
-        bars = axes.barh(positions, counts, height=0.75, color=BAR_COLOUR)
+        bars = axes.barh(positions, counts, height=0.75, color=list(colours))
         axes.bar_label(bars, labels=[f"{n:,}" if n else "" for n in counts], padding=3)
         axes.set_yticks(positions, labels)
         axes.set_ylabel(axis_label)

@@ -30,6 +30,15 @@ SCORE_BANDS: Sequence[tuple[float | None, float | None, str]] = (
     (80, None, GREEN),
 )
 
+
+def band_fill(score: float) -> str:
+    """The fill of a score's band."""
+    for low, below, fill in SCORE_BANDS:
+        if (low is None or score >= low) and (below is None or score < below):
+            return fill
+    raise ValueError(score)  # the bands cover every number
+
+
 # A flag's fill when its cell reads "true" and when it reads "false" (None: no fill, as a
 # `suspended` of false is the normal case and colouring it would only be noise).
 FLAG_FILLS: Mapping[str, tuple[str | None, str | None]] = {

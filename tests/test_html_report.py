@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
-from bulk_onboard.html_report import render_html, write_html_report
+from bulk_onboard.html_report import BAR_COLOURS, _bin_colours, render_html, write_html_report
 from bulk_onboard.report_charts import histogram_svg
 from bulk_onboard.report_data import DOMAINS_SHOWN, collect, failure_groups, shown
 from bulk_onboard.report_health import HealthTally, bin_labels
 from bulk_onboard.reports import FAILED_COLUMNS, SUCCEEDED_COLUMNS
 from bulk_onboard.run_folder import RunFolder
+from bulk_onboard.sheet_styles import AMBER, GREEN, RED
 from tests.support.browser import PHONE, Visit, browser_missing, visit
 from tests.support.cli import run_cli
 from tests.support.sandbox_process import SandboxProcess, sandbox_process
@@ -264,8 +265,10 @@ def test_every_value_from_the_folder_is_escaped(tmp_path: Path) -> None:
 
 
 def test_the_chart_is_inline_svg_with_its_text_escaped_and_the_same_each_time() -> None:
-    first = histogram_svg([1, 2, 3], ["a", "b", "<c>"], axis_label="<script>$x$")
-    assert first == histogram_svg([1, 2, 3], ["a", "b", "<c>"], axis_label="<script>$x$")
+    colours = ["#cf222e", "#d4a72c", "#2da44e"]
+    first = histogram_svg([1, 2, 3], ["a", "b", "<c>"], colours, axis_label="<script>$x$")
+    assert first == histogram_svg([1, 2, 3], ["a", "b", "<c>"], colours, axis_label="<script>$x$")
+    assert all(colour in first for colour in colours)  # each bar in its band's colour
     assert first.startswith("<svg")
     assert "<script" not in first
     assert ">&lt;script&gt;$x$</text>" in first  # text, not paths: small, and readable
@@ -364,3 +367,8 @@ def repeated(source: RunFolder, path: Path, rows: int) -> RunFolder:
     (path / "summary.json").write_text(json.dumps(summary))
     shutil.copy(source.path / "manifest.json", path / "manifest.json")
     return RunFolder.open(path)
+
+
+def test_the_chart_colours_its_bins_by_the_workbooks_score_bands() -> None:
+    red, amber, green = (BAR_COLOURS[fill] for fill in (RED, AMBER, GREEN))
+    assert _bin_colours() == [red] * 5 + [amber] * 3 + [green] * 2  # <50, 50-79, 80-100
