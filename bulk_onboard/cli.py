@@ -410,25 +410,26 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
             return await run_job(run_settings, argv, stdin, mode, preflight)
 
     code, run_dir = event_loop.run(go())
-    _close(run_dir, args.log_format == "json")
+    _close(run_dir, args.log_format)
     return code
 
 
-def _close(run_dir: Path, as_json: bool) -> None:
+def _close(run_dir: Path, log_format: str) -> None:
     """The end of every job: render the reports people open, then print the summary."""
-    from bulk_onboard.human_reports import render_reports
+    from bulk_onboard.human_reports import render_reports_apart
 
-    render_reports(run_dir)
-    print_summary(run_dir, as_json=as_json)
+    render_reports_apart(run_dir, log_format)
+    print_summary(run_dir, as_json=log_format == "json")
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bulk_onboard.human_reports import render_reports
+    from bulk_onboard.human_reports import RENDERERS, render_reports
 
     os.umask(0o077)
-    for path in render_reports(args.run_dir):
+    written = render_reports(args.run_dir)
+    for path in written:
         print(path)
-    return ExitCode.OK
+    return ExitCode.OK if len(written) == len(RENDERERS) else ExitCode.SOME_FAILED
 
 
 @contextlib.asynccontextmanager
@@ -471,9 +472,9 @@ def _sync(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     code, run_dir, error = event_loop.run(go())
     if run_dir is not None:
-        from bulk_onboard.human_reports import render_reports
+        from bulk_onboard.human_reports import render_reports_apart
 
-        render_reports(run_dir)
+        render_reports_apart(run_dir, args.log_format)
     print_result(code, run_dir, error, as_json=args.log_format == "json")
     return code
 
@@ -486,7 +487,7 @@ def _validate(args: argparse.Namespace) -> int:
     code, run_dir = validate_job(
         args.input, args.out, read, args.provider, _stdin_bytes(args.input)
     )
-    _close(run_dir, args.log_format == "json")
+    _close(run_dir, args.log_format)
     return code
 
 
@@ -503,7 +504,7 @@ def _check(args: argparse.Namespace, argv: Sequence[str]) -> int:
         progress_bar=not args.no_progress and sys.stderr.isatty(),
     )
     code, run_dir = asyncio.run(check_job(job, argv, _stdin_bytes(args.input)))
-    _close(run_dir, args.log_format == "json")
+    _close(run_dir, args.log_format)
     return code
 
 

@@ -7,6 +7,8 @@ Every command renders them once its CSV reports and summary.json are written, an
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,3 +47,24 @@ def render_reports(run_dir: Path) -> list[Path]:
                 extra={"event": "report_error", "file": name},
             )
     return written
+
+
+def render_reports_apart(run_dir: Path, log_format: str) -> None:
+    """Render the reports as `bulk-onboard report RUN_DIR` in a child process.
+
+    Why a child: matplotlib, openpyxl and lxml weigh about 45 MB once imported, on top of what
+    the job imported (pandas, aiohttp, pydantic); apart, a run's peak memory is the larger of
+    the two, not their sum. A child that fails has said why on stderr; the job's exit code
+    stands, as its CSV reports are complete.
+    """
+    command = [sys.executable, "-m", "bulk_onboard", "report", str(run_dir)]
+    done = subprocess.run(
+        [*command, "--log-format", log_format], stdout=subprocess.DEVNULL, check=False
+    )
+    if done.returncode != 0:
+        log.error(
+            "results.xlsx and report.html were not both written; the CSV reports are complete, "
+            "and `bulk-onboard report %s` tries again.",
+            run_dir,
+            extra={"event": "report_error"},
+        )

@@ -83,3 +83,20 @@ def test_report_on_something_else_is_one_sentence(
     assert words in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_report_that_cant_be_written_is_one_line_and_the_rest_is_written(
+    tmp_path: Path, sheet: tuple[Path, set[str]]
+) -> None:
+    result = run_cli(["validate", str(sheet[0])], tmp_path / "out")
+    run_dir = result.run_dir
+    (run_dir / "results.xlsx").unlink()
+    (run_dir / "results.xlsx").mkdir()  # a folder in its way: the rename fails
+
+    again = run_cli(["report", str(run_dir)], tmp_path / "unused")
+
+    assert again.code == 1
+    assert again.stdout.split() == [str(run_dir / "report.html")]
+    assert "Could not write results.xlsx" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
