@@ -23,6 +23,11 @@ from collections.abc import Awaitable, Callable
 # 1 s window at or under the rate unless the jitter exceeds 10 ms, for 1 % less throughput.
 _MARGIN = 1.01
 _WINDOW_S = 1.0 * _MARGIN
+# Event loops time in whole milliseconds: uvloop's libuv wakes a shorter sleep at once, so a
+# worker would spin until its slot (measured: 3x the CPU at 2,000/s). A slot less than this away
+# is taken now, at most 1 ms early: slots are absolute, so the mean rate is kept, and the window
+# cap, which never starts early (it sleeps at least this long), still bounds any 1 s.
+_TIMER_S = 0.001
 
 
 class Throttle:
@@ -63,11 +68,11 @@ class Throttle:
             wait = max(window_wait, self._resume_at - now)
             if wait <= 0:
                 break
-            await self._sleep(wait)
+            await self._sleep(max(wait, _TIMER_S))
         starts.append(self._clock())
 
     async def _wait_until(self, when: float) -> None:
-        while (wait := when - self._clock()) > 0:
+        while (wait := when - self._clock()) >= _TIMER_S:
             await self._sleep(wait)
 
     def pause(self, seconds: float) -> None:
