@@ -19,7 +19,8 @@ from bulk_onboard.reports import escape_cell
 from bulk_onboard.run_folder import RunFolder
 
 FAILURES_PER_CODE: Final = 50
-# A listed failure's message is cut here: the page's size must not hang on what a server said.
+# A listed failure's email and message are cut here: the page's size must not hang on what a
+# cell or a server said.
 MESSAGE_CHARS: Final = 500
 DOMAINS_SHOWN: Final = 200
 CHANGES_SHOWN: Final = 200
@@ -157,7 +158,7 @@ def failure_groups(
         if len(group.rows) < keep:
             row = FailedRow(
                 record.get("row", ""),
-                shown(record.get("email", "")),
+                _cut(shown(record.get("email", ""))),  # an invalid email can be any text
                 _cut(shown(record.get("message", ""))),
             )
             group.rows.append(row)

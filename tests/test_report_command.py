@@ -100,3 +100,13 @@ def test_a_report_that_cant_be_written_is_one_line_and_the_rest_is_written(
     assert "Could not write results.xlsx" in again.stderr
     assert "Traceback" not in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
+
+
+def test_a_megabyte_cell_does_not_make_a_megabyte_page(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    write_mailboxes(path, [Mailbox("x" * 1_000_000), Mailbox("y" * 1_000_000 + "@x.test")])
+    result = run_cli(["validate", str(path)], tmp_path / "out")
+    assert result.code == 1, result.stderr
+    assert (result.run_dir / "failed.csv").stat().st_size > 2_000_000
+    assert (result.run_dir / "report.html").stat().st_size < 100_000
+    assert (result.run_dir / "results.xlsx").stat().st_size > 0
