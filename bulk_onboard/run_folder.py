@@ -18,6 +18,7 @@ from bulk_onboard.drift import CHANGES_FILE
 from bulk_onboard.errors import BulkOnboardError, ExitCode
 from bulk_onboard.outcomes import Status
 from bulk_onboard.reports import REPORT_FILES
+from bulk_onboard.rundir import LATEST
 
 # The reports a folder may hold, in the order people read them; `changes` is sync's drift.
 REPORT_ORDER = (
@@ -60,6 +61,10 @@ class RunFolder:
         try:
             summary = _json(path / "summary.json")
         except FileNotFoundError:
+            if (path / LATEST).is_dir():
+                raise RunFolderError(
+                    f"{path} holds run folders but is none: give one of them, e.g. {path / LATEST}."
+                ) from None
             raise RunFolderError(
                 f"{path} has no summary.json: give a run folder of a finished run "
                 "(an interrupted run is finished by `bulk-onboard run INPUT --resume RUN_DIR`)."

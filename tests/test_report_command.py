@@ -110,3 +110,10 @@ def test_a_megabyte_cell_does_not_make_a_megabyte_page(tmp_path: Path) -> None:
     assert (result.run_dir / "failed.csv").stat().st_size > 2_000_000
     assert (result.run_dir / "report.html").stat().st_size < 100_000
     assert (result.run_dir / "results.xlsx").stat().st_size > 0
+
+
+def test_report_on_the_output_folder_points_at_its_latest_run(tmp_path: Path) -> None:
+    (tmp_path / "out" / "latest").mkdir(parents=True)
+    result = run_cli(["report", str(tmp_path / "out")], tmp_path / "unused")
+    assert result.code == 65
+    assert f"give one of them, e.g. {tmp_path / 'out' / 'latest'}." in result.stderr
