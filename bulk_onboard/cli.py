@@ -86,6 +86,10 @@ def _number(text: str) -> float:
     return value
 
 
+def _add_log_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-format", choices=("text", "json"), default="text")
+
+
 def _add_read_options(p: argparse.ArgumentParser, *, input_optional: bool = False) -> None:
     p.add_argument(
         "input",
@@ -106,7 +110,7 @@ def _add_read_options(p: argparse.ArgumentParser, *, input_optional: bool = Fals
         default=Path("output"),
         help="parent folder of run folders (default: ./output)",
     )
-    p.add_argument("--log-format", choices=("text", "json"), default="text")
+    _add_log_format(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -174,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "run_dir", type=Path, metavar="RUN_DIR", help="a run folder, e.g. output/latest"
     )
-    rep.add_argument("--log-format", choices=("text", "json"), default="text")
+    _add_log_format(rep)
 
     box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
     box.add_argument("--host", default="127.0.0.1")

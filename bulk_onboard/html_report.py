@@ -34,9 +34,9 @@ from bulk_onboard.sheet_styles import AMBER, GREEN, RED, band_fill
 REPORT_FILE: Final = "report.html"
 # A headline count's colour when it is not zero.
 TONES: Final = {"succeeded": "good", "valid": "good", "failed": "bad", "unprocessed": "warn"}
-# A DNS check's mark in the domain grid, by Check.state.
 # The chart's bar per band fill of the workbook: the same bands, strong enough for thin bars.
 BAR_COLOURS: Final = {RED: "#cf222e", AMBER: "#d4a72c", GREEN: "#2da44e"}
+# A DNS check's mark in the domain grid, by Check.state.
 MARKS: Final = {"ok": "✓", "bad": "✗", "mixed": "✗", "unknown": "–"}
 UNPROCESSED_MEANINGS: Final = {
     Unprocessed.ABORTED: "the run stopped: the API key was refused or the API unreachable",

@@ -81,7 +81,7 @@ class RunFolder:
 
     def reports(self) -> list[str]:
         """The names (`succeeded`, `failed`, ..., `changes`) of the reports this folder holds."""
-        return [name for name in REPORT_ORDER if (self.path / _FILES[name]).is_file()]
+        return [name for name in REPORT_ORDER if self.file(name).is_file()]
 
     def file(self, report: str) -> Path:
         return self.path / _FILES[report]

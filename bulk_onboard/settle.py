@@ -19,18 +19,15 @@ _DOMAIN_KEYS = ("spf_valid", "dkim_valid", "dmarc_valid")
 def account_fields(account: Mapping[str, Any], email: str) -> dict[str, Any]:
     """succeeded.csv columns from an account object; more, fewer or null fields are fine."""
     get = account.get
-    # Once per succeeded row: `_scalar`'s test inlined, for the values that are scalars already.
     fields: dict[str, Any] = {"account_id": _scalar(get("id"))}
     for key in _ACCOUNT_KEYS:
-        value = get(key)
-        fields[key] = value if type(value) in _SCALARS else str(value)
+        fields[key] = _scalar(get(key))
     domain = get("domain")
     if not isinstance(domain, Mapping):
         domain = {}
     fields["domain"] = _scalar(domain.get("name")) or email.rpartition("@")[2]
     for key in _DOMAIN_KEYS:
-        value = domain.get(key)
-        fields[key] = value if type(value) in _SCALARS else str(value)
+        fields[key] = _scalar(domain.get(key))
     mx = domain.get("mx_records")
     fields["mx_records"] = " ".join(map(str, mx)) if isinstance(mx, list) else _scalar(mx)
     return fields

@@ -62,9 +62,8 @@ def run_folder(sandbox: SandboxProcess, tmp_path_factory: pytest.TempPathFactory
     sheet.write_text(SHEET, encoding="utf-8")
     result = run_cli(["run", str(sheet), *FAST], work / "out", url=sandbox.url)
     assert (result.run_dir / "summary.json").is_file(), result.stderr
-    folder = RunFolder.open(result.run_dir)
-    write_html_report(folder)
-    return folder
+    assert (result.run_dir / "report.html").is_file(), result.stderr  # the CLI rendered it
+    return RunFolder.open(result.run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -80,9 +79,8 @@ def sync_folder(sandbox: SandboxProcess, tmp_path_factory: pytest.TempPathFactor
         handle.write(f"{ODD_EMAIL},Ob,Co,imap.acme-mail.test,993,smtp.acme-mail.test,587,pw-d4\n")
     result = run_cli(sync, out, url=sandbox.url)
     assert (result.run_dir / "changes.csv").is_file(), result.stderr
-    folder = RunFolder.open(result.run_dir)
-    write_html_report(folder)
-    return folder
+    assert (result.run_dir / "report.html").is_file(), result.stderr  # the CLI rendered it
+    return RunFolder.open(result.run_dir)
 
 
 @pytest.fixture

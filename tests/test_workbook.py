@@ -73,6 +73,12 @@ def written(run_dir: Path, **options: Any) -> Written:
     return Written(folder, path, load_workbook(path))
 
 
+def rendered(run_dir: Path) -> Written:
+    """The results.xlsx the CLI rendered at the end of its run."""
+    path = run_dir / "results.xlsx"
+    return Written(RunFolder.open(run_dir), path, load_workbook(path))
+
+
 def write_sheet(path: Path, rows: Sequence[Sequence[str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows([INPUT_HEADER, *rows])
@@ -100,7 +106,7 @@ def run_book(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxProcess) 
     write_sheet(sheet, rows)
     result = run_cli(["run", str(sheet), *FAST], tmp / "out", url=sandbox.url)
     assert result.code == 1, result.stderr
-    return written(result.run_dir)
+    return rendered(result.run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +118,7 @@ def validate_book(tmp_path_factory: pytest.TempPathFactory) -> Written:
     write_sheet(sheet, [*rows, mailbox_row("not-an-email")])
     result = run_cli(["validate", str(sheet)], tmp / "out")
     assert result.code == 1, result.stderr
-    return written(result.run_dir)
+    return rendered(result.run_dir)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +135,7 @@ def sync_book(tmp_path_factory: pytest.TempPathFactory, sandbox: SandboxProcess)
     sheet.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
     second = run_cli([*args, *FAST], tmp / "out", url=sandbox.url)
     assert second.code == 0, second.stderr
-    return written(second.run_dir)
+    return rendered(second.run_dir)
 
 
 def make_folder(tmp_path: Path, reports: dict[str, list[list[str]]]) -> Path:
@@ -517,7 +523,7 @@ def test_no_password_reaches_any_cell_or_any_xml_of_the_workbook(
     passwords = write_mailboxes(sheet, boxes)
     result = run_cli(["run", str(sheet), *FAST], tmp_path / "out", url=sandbox.url)
     assert result.code == 1, result.stderr
-    found = written(result.run_dir)
+    found = rendered(result.run_dir)
     assert found.book["Failed"].max_row == 3, "the rows echoing blanked passwords are there"
     values = [str(c.value) for sheet in found.book.worksheets for c in cells(sheet)]
     xml = xml_of(found.path)
