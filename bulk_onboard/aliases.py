@@ -129,6 +129,9 @@ FIELD_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "Account Password",
             "pass",
             "pwd",
+            "Passwort",  # German exports
+            "Kennwort",
+            "Mot de passe",  # French
         ),
         "username": (
             "Username",

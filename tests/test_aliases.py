@@ -130,6 +130,8 @@ def test_vendor_headers_map_to_their_fields(vendor: str) -> None:
         ("SSL", "smtp_security"),
         ("Provider Code", "provider"),
         ("MailReach ID", "id"),
+        ("Passwort", "password"),
+        ("Mot de passe", "password"),
     ],
 )
 def test_common_hand_made_headers_are_known(header: str, field: str) -> None:
