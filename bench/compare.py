@@ -19,9 +19,9 @@ import aiohttp
 
 from bench.harness import KEY, run_tool, sandbox
 from bench.sheet import write_sheet
-from bulk_onboard.columns import ColumnMap
-from bulk_onboard.normalise import NormaliseOptions, normalise
-from bulk_onboard.reader import open_table
+from bulk_onboard.rows.normalise import NormaliseOptions, normalise
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.reader import open_table
 
 
 def bodies_of(sheet: Path) -> list[dict[str, object]]:

@@ -26,12 +26,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bulk_onboard.columns import ColumnMap
-from bulk_onboard.normalise import NormaliseOptions, normalise
 from bulk_onboard.preflight.probe import Prober
-from bulk_onboard.preflight.rows import RowPreflight, RowReport
+from bulk_onboard.preflight.row_check import RowPreflight, RowReport
 from bulk_onboard.preflight.settings import Nameserver, PreflightSettings
-from bulk_onboard.reader import open_table
+from bulk_onboard.rows.normalise import NormaliseOptions, normalise
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.reader import open_table
 
 HEADER = ["Email", "First Name", "Last Name", "IMAP Host", "IMAP Port", "IMAP Password",
           "SMTP Host", "SMTP Port", "SMTP Security", "SMTP Password"]  # fmt: skip

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from bench.harness import ChildRun, most_in_any_second, run_child, run_tool, sandbox
 from bench.sheet import write_sheet
-from bulk_onboard import event_loop
-from bulk_onboard.throttle import Throttle
+from bulk_onboard.api.throttle import Throttle
+from bulk_onboard.engine import event_loop
 
 
 @dataclass

@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulk_onboard.columns import ColumnMap
-from bulk_onboard.normalise import NormaliseOptions, normalise
-from bulk_onboard.reader import open_table
+from bulk_onboard.rows.normalise import NormaliseOptions, normalise
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.reader import open_table
 
 HEADER = (
     "Email", "First Name", "Last Name", "Provider", "IMAP Host", "IMAP Port", "IMAP Password",

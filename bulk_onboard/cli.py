@@ -15,12 +15,13 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-from bulk_onboard import __version__, event_loop
-from bulk_onboard.client import ApiConfig
-from bulk_onboard.drift import DEFAULT_SCORE_DELTA
+from bulk_onboard import __version__
+from bulk_onboard.api.client import ApiConfig
+from bulk_onboard.engine import event_loop
 from bulk_onboard.errors import BulkOnboardError, ExitCode, UsageError
 from bulk_onboard.logs import setup_logging
 from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
+from bulk_onboard.runs.summary_table import print_summary
 from bulk_onboard.settings import (
     DEFAULT_API_URL,
     DEFAULT_CONCURRENCY,
@@ -31,7 +32,7 @@ from bulk_onboard.settings import (
     ReadOptions,
     RunSettings,
 )
-from bulk_onboard.summary import print_summary
+from bulk_onboard.sync.drift import DEFAULT_SCORE_DELTA
 
 log = logging.getLogger("bulk_onboard")
 KEY_ENV = "MAILREACH_API_KEY"
@@ -376,8 +377,8 @@ def _run_settings(args: argparse.Namespace, input_path: str, key: str | None) ->
 
 
 def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from bulk_onboard.previous_run import load_previous
-    from bulk_onboard.run import RunMode, run_job
+    from bulk_onboard.jobs.run import RunMode, run_job
+    from bulk_onboard.runs.previous import load_previous
 
     key = None if args.sandbox else read_api_key(args.api_key_file)
     if not args.sandbox and key is None:
@@ -420,14 +421,14 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 def _close(run_dir: Path, log_format: str) -> None:
     """The end of every job: render the reports people open, then print the summary."""
-    from bulk_onboard.human_reports import render_reports_apart
+    from bulk_onboard.reports.render import render_reports_apart
 
     render_reports_apart(run_dir, log_format)
     print_summary(run_dir, as_json=log_format == "json")
 
 
 def _report(args: argparse.Namespace) -> int:
-    from bulk_onboard.human_reports import RENDERERS, render_reports
+    from bulk_onboard.reports.render import RENDERERS, render_reports
 
     os.umask(0o077)
     written = render_reports(args.run_dir)
@@ -450,8 +451,8 @@ async def _maybe_sandbox(enabled: bool) -> AsyncIterator[tuple[str, str] | None]
 
 
 def _sync(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from bulk_onboard.sync import SyncSettings, default_state_path, sync_job
-    from bulk_onboard.sync_summary import print_result
+    from bulk_onboard.jobs.sync import SyncSettings, default_state_path, sync_job
+    from bulk_onboard.sync.summary import print_result
 
     key = None if args.sandbox else read_api_key(args.api_key_file)
     if not args.sandbox and key is None:
@@ -476,7 +477,7 @@ def _sync(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     code, run_dir, error = event_loop.run(go())
     if run_dir is not None:
-        from bulk_onboard.human_reports import render_reports_apart
+        from bulk_onboard.reports.render import render_reports_apart
 
         render_reports_apart(run_dir, args.log_format)
     print_result(code, run_dir, error, as_json=args.log_format == "json")
@@ -484,7 +485,7 @@ def _sync(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from bulk_onboard.validate import validate_job
+    from bulk_onboard.jobs.validate import validate_job
 
     os.umask(0o077)
     read = ReadOptions(args.sheet, args.encoding, args.delimiter)
@@ -496,7 +497,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from bulk_onboard.check import CheckJob, check_job
+    from bulk_onboard.jobs.check import CheckJob, check_job
 
     os.umask(0o077)
     job = CheckJob(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulk_onboard.client import ApiConfig
+from bulk_onboard.api.client import ApiConfig
 
 DEFAULT_API_URL = "https://api.mailreach.co/api"
 DEFAULT_RATE = 10.0  # MailReach asks for < 20 requests/s per key

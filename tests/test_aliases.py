@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bulk_onboard.aliases import FIELD_ALIASES, FIELD_BY_KEY, header_key
-from bulk_onboard.columns import ColumnMap
 from bulk_onboard.errors import InputError
+from bulk_onboard.sheet.aliases import FIELD_ALIASES, FIELD_BY_KEY, header_key
+from bulk_onboard.sheet.columns import ColumnMap
 
 # Each vendor's header row, and the field each header must map to (None: kept as unknown).
 VENDOR_HEADERS: dict[str, dict[str, str | None]] = {

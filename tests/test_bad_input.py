@@ -23,7 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bulk_onboard.human_reports import render_reports
+from bulk_onboard.reports.render import render_reports
 from tests.support.hygiene import (
     RUN_EXITS,
     RawResult,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard import event_loop
+from bulk_onboard.engine import event_loop
 from tests.support.cli import Result, assert_conservation, data_rows, env_for
 from tests.support.sandbox_process import sandbox_process
 

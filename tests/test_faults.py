@@ -43,7 +43,7 @@ from tests.support.fault_proxy import (
 from tests.support.sandbox_process import SANDBOX_KEY, sandbox_process
 
 FAST = ["--rate", "0", "--backoff", "0.01", "--no-progress"]
-JOURNAL_COMMIT_EVERY_S = 1.0  # bulk_onboard.journal.COMMIT_EVERY_S, restated as the contract
+JOURNAL_COMMIT_EVERY_S = 1.0  # bulk_onboard.engine.journal.COMMIT_EVERY_S, restated as the contract
 STARTUP_S = 6.0  # a generous bound on starting Python, importing pandas and writing reports
 
 

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from bulk_onboard.html_report import BAR_COLOURS, _bin_colours, render_html, write_html_report
-from bulk_onboard.report_charts import histogram_svg
-from bulk_onboard.report_data import DOMAINS_SHOWN, collect, failure_groups, shown
-from bulk_onboard.report_health import HealthTally, bin_labels
-from bulk_onboard.reports import FAILED_COLUMNS, SUCCEEDED_COLUMNS
-from bulk_onboard.run_folder import RunFolder
-from bulk_onboard.sheet_styles import AMBER, GREEN, RED
+from bulk_onboard.reports.charts import histogram_svg
+from bulk_onboard.reports.csv_reports import FAILED_COLUMNS, SUCCEEDED_COLUMNS
+from bulk_onboard.reports.health import HealthTally, bin_labels
+from bulk_onboard.reports.html import BAR_COLOURS, _bin_colours, render_html, write_html_report
+from bulk_onboard.reports.html_data import DOMAINS_SHOWN, collect, failure_groups, shown
+from bulk_onboard.reports.workbook_styles import AMBER, GREEN, RED
+from bulk_onboard.runs.read import RunFolder
 from tests.support.browser import PHONE, Visit, browser_missing, visit
 from tests.support.cli import run_cli
 from tests.support.sandbox_process import SandboxProcess, sandbox_process

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.journal import INSERT_BATCH_ROWS, FirstRows, Journal
-from bulk_onboard.outcomes import Outcome, Status
+from bulk_onboard.base.outcomes import Outcome, Status
+from bulk_onboard.engine.journal import INSERT_BATCH_ROWS, FirstRows, Journal
 
 
 def valid(row: int, email: str) -> Outcome:

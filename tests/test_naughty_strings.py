@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.aliases import FIELD_BY_KEY, header_key
+from bulk_onboard.sheet.aliases import FIELD_BY_KEY, header_key
 from tests.support.cli import Result
 from tests.support.hygiene import (
     RUN_EXITS,

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bulk_onboard.columns import ColumnMap
 from bulk_onboard.errors import UsageError
-from bulk_onboard.normalise import (
+from bulk_onboard.rows.normalise import (
     NormalisedRow,
     NormaliseOptions,
     normalise,
     problems_from_validation_error,
 )
-from bulk_onboard.request import ConnectRequest
-from bulk_onboard.rows import RawRow
+from bulk_onboard.rows.request import ConnectRequest
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.table import RawRow
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 
-from bulk_onboard.hints import HINTS
+from bulk_onboard.base.hints import HINTS
 from bulk_onboard.preflight.connect import Security, imap_security, smtp_security
 from bulk_onboard.preflight.domain import dkim_key, dmarc_record, spf_record
 from bulk_onboard.preflight.failures import (

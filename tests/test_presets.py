@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulk_onboard.presets import (
+from bulk_onboard.rows.presets import (
     PRESETS,
     Preset,
     preset_for_email,

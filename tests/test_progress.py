@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bulk_onboard.outcomes import Status
-from bulk_onboard.progress import LOG_EVERY_S, Progress
+from bulk_onboard.base.outcomes import Status
+from bulk_onboard.engine.progress import LOG_EVERY_S, Progress
 
 
 class FakeClock:

@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 
 from bulk_onboard.errors import InputError, InputMissingError, UsageError
-from bulk_onboard.reader import open_table
-from bulk_onboard.rows import RawRow, Table
+from bulk_onboard.sheet.reader import open_table
+from bulk_onboard.sheet.table import RawRow, Table
 
 SECRET = "Hunter2-Secret"
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from bulk_onboard.atomic import make_private_dir, write_text
-from bulk_onboard.journal import Journal
-from bulk_onboard.outcomes import Outcome, Stage, Status, Unprocessed
-from bulk_onboard.reports import ReportWriter, escape_cell, write_reports
-from bulk_onboard.rundir import create_run_dir
-from bulk_onboard.settle import account_fields, failed, unprocessed
+from bulk_onboard.api.accounts import account_fields
+from bulk_onboard.base.atomic import make_private_dir, write_text
+from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed, failed, unprocessed
+from bulk_onboard.engine.journal import Journal
+from bulk_onboard.reports.csv_reports import ReportWriter, escape_cell, write_reports
+from bulk_onboard.runs.create import create_run_dir
 
 
 @pytest.mark.parametrize(
@@ -143,7 +143,7 @@ def test_streamed_reports_are_dropped_when_the_run_fails(tmp_path: Path) -> None
 
 
 def test_failed_report_columns_are_the_ones_columns_keeps_free() -> None:
-    from bulk_onboard.columns import REPORT_OWN_COLUMNS
-    from bulk_onboard.reports import FAILED_COLUMNS
+    from bulk_onboard.reports.csv_reports import FAILED_COLUMNS
+    from bulk_onboard.sheet.columns import REPORT_OWN_COLUMNS
 
     assert tuple(REPORT_OWN_COLUMNS) == tuple(FAILED_COLUMNS)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pytest
 from pydantic import ValidationError
 
-from bulk_onboard.request import INT32_MAX, ConnectRequest
+from bulk_onboard.rows.request import INT32_MAX, ConnectRequest
 
 PASSWORD = "Pw-req-7Yq2!x"
 

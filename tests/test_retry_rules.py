@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bulk_onboard.retry_rules import (
+from bulk_onboard.api.retry_rules import (
     MAX_RETRY_AFTER_S,
     TRANSPORT_RULES,
     Action,

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from bulk_onboard.drift import Change, compare, write_changes
-from bulk_onboard.reconcile import LiveAccount
-from bulk_onboard.state import AccountState
-from bulk_onboard.sync_plan import Reason, decide
+from bulk_onboard.api.listing import LiveAccount
+from bulk_onboard.base.changes import Change
+from bulk_onboard.reports.changes import write_changes
+from bulk_onboard.sync.drift import compare
+from bulk_onboard.sync.plan import Reason, decide
+from bulk_onboard.sync.state import AccountState
 
 E = "ann@example.test"
 

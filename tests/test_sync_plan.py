@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bulk_onboard.columns import ColumnMap
-from bulk_onboard.drift import Change
-from bulk_onboard.fingerprint import Fingerprinter
-from bulk_onboard.normalise import NormaliseOptions
-from bulk_onboard.outcomes import Outcome, Status
-from bulk_onboard.reader import open_table
-from bulk_onboard.reconcile import Listing, LiveAccount
-from bulk_onboard.state import AccountState
-from bulk_onboard.sync_plan import Prepared, SyncBook, prepare
+from bulk_onboard.api.listing import Listing, LiveAccount
+from bulk_onboard.base.changes import Change
+from bulk_onboard.base.outcomes import Outcome, Status
+from bulk_onboard.rows.normalise import NormaliseOptions
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.reader import open_table
+from bulk_onboard.sync.fingerprint import Fingerprinter
+from bulk_onboard.sync.plan import Prepared, SyncBook, prepare
+from bulk_onboard.sync.state import AccountState
 
 HEADER = "Email,First Name,Last Name,IMAP Host,IMAP Port,SMTP Host,SMTP Port,Password"
 

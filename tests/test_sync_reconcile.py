@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bulk_onboard.client import ApiClient, ApiConfig
+from bulk_onboard.api.client import ApiClient, ApiConfig
+from bulk_onboard.api.listing import ListingFailed, list_accounts
+from bulk_onboard.api.submit import RetryPolicy
+from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.errors import ExitCode
-from bulk_onboard.reconcile import ListingFailed, list_accounts
 from bulk_onboard.sandbox import SandboxConfig, running_sandbox
-from bulk_onboard.submit import RetryPolicy
-from bulk_onboard.throttle import Throttle
 
 KEY = "reconcile-key"
 

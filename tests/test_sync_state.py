@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.drift import Change
+from bulk_onboard.base.changes import Change
 from bulk_onboard.errors import ExitCode, UsageError
-from bulk_onboard.fingerprint import Fingerprinter, key_path_for, load_or_create_key
-from bulk_onboard.lock import StateLock, SyncLocked, lock_path_for
-from bulk_onboard.request import ConnectRequest
-from bulk_onboard.state import MIGRATIONS, AccountState, StateError, StateStore
+from bulk_onboard.rows.request import ConnectRequest
+from bulk_onboard.sync.fingerprint import Fingerprinter, key_path_for, load_or_create_key
+from bulk_onboard.sync.lock import StateLock, SyncLocked, lock_path_for
+from bulk_onboard.sync.state import MIGRATIONS, AccountState, StateError, StateStore
 
 PASSWORD = "hunter2-but-longer"
 
@@ -197,7 +197,8 @@ def test_a_lock_whose_holder_was_killed_is_free(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from bulk_onboard.lock import StateLock\n"
+            "import sys, time; from pathlib import Path\n"
+            "from bulk_onboard.sync.lock import StateLock\n"
             "with StateLock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
             str(path),
         ],

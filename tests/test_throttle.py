@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bulk_onboard.throttle import Throttle
+from bulk_onboard.api.throttle import Throttle
 from tests.support.windows import most_in_any_second
 
 

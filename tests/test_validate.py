@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bulk_onboard.columns import ColumnMap
-from bulk_onboard.journal import FirstRows
-from bulk_onboard.normalise import NormalisedRow, NormaliseOptions, normalise
-from bulk_onboard.outcomes import Outcome
-from bulk_onboard.rows import RawRow
-from bulk_onboard.screening import Screen
-from bulk_onboard.validate import _VALID_FIELDS, _screen_for, valid_outcome
+from bulk_onboard.base.outcomes import Outcome
+from bulk_onboard.engine.journal import FirstRows
+from bulk_onboard.jobs.validate import _VALID_FIELDS, _screen_for, valid_outcome
+from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
+from bulk_onboard.rows.screening import Screen
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.table import RawRow
 
 HEADERS = ["Email", "First Name", "IMAP Host", "SMTP Host", "SMTP Port", "Password", "Auth"]
 

@@ -25,11 +25,11 @@ from openpyxl.styles import PatternFill
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bulk_onboard.drift import FLAG_FIELDS, SCORE_FIELDS
-from bulk_onboard.reports import FAILED_COLUMNS
-from bulk_onboard.run_folder import REPORT_ORDER, RunFolder
-from bulk_onboard.sheet_styles import FLAG_FILLS, PREVIEW_ROWS, SHEET_TITLES
-from bulk_onboard.workbook import EXCEL_MAX_CELL_CHARS, write_workbook
+from bulk_onboard.api.accounts import FLAG_FIELDS, SCORE_FIELDS
+from bulk_onboard.reports.csv_reports import FAILED_COLUMNS
+from bulk_onboard.reports.workbook import EXCEL_MAX_CELL_CHARS, write_workbook
+from bulk_onboard.reports.workbook_styles import FLAG_FILLS, PREVIEW_ROWS, SHEET_TITLES
+from bulk_onboard.runs.read import REPORT_ORDER, RunFolder
 from tests.support.cli import (
     SHEET_HEADER,
     Mailbox,

@@ -10,12 +10,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from bulk_onboard.aliases import FIELD_ALIASES
-from bulk_onboard.columns import ColumnMap
-from bulk_onboard.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.preflight.discovery import Server, Servers
-from bulk_onboard.rows import RawRow
-from bulk_onboard.values import Cells
+from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
+from bulk_onboard.rows.values import Cells
+from bulk_onboard.sheet.aliases import FIELD_ALIASES
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.table import RawRow
 
 HOST_FIELDS = ("imap_server", "smtp_server")
 _PORT_FIELD = {"imap_server": "imap_server_port", "smtp_server": "smtp_server_port"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bulk_onboard.preflight.failures import CheckFailed
 from bulk_onboard.preflight.resolver import Dns
-from bulk_onboard.presets import Preset, preset_for_domain, preset_for_mx
+from bulk_onboard.rows.presets import Preset, preset_for_domain, preset_for_mx
 
 GUESS_PREFIX = "mail."
 IMAP_TLS_PORT, IMAP_STARTTLS_PORT = 993, 143

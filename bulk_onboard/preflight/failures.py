@@ -1,6 +1,6 @@
 """Why a check failed, as a stable error code and one sentence. Pure functions, tables as data.
 
-Each code has a hint in `bulk_onboard.hints`. Messages quote what a server said (never what we
+Each code has a hint in `bulk_onboard.base.hints`. Messages quote what a server said (never what we
 sent: that holds the password).
 """
 

@@ -13,7 +13,6 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
-from bulk_onboard.sandbox.accounts import AccountError, AccountStore
 from bulk_onboard.sandbox.bodies import (
     BodyError,
     ImapAuthBody,
@@ -23,8 +22,7 @@ from bulk_onboard.sandbox.bodies import (
 )
 from bulk_onboard.sandbox.config import SandboxConfig
 from bulk_onboard.sandbox.faults import Faults
-from bulk_onboard.sandbox.journal import RequestLog
-from bulk_onboard.sandbox.pipeline import (
+from bulk_onboard.sandbox.middleware import (
     STATE,
     JsonAnswer,
     SandboxState,
@@ -32,6 +30,8 @@ from bulk_onboard.sandbox.pipeline import (
     sandbox_middleware,
 )
 from bulk_onboard.sandbox.profile import LoginOutcome, log_in
+from bulk_onboard.sandbox.request_log import RequestLog
+from bulk_onboard.sandbox.store import AccountError, AccountStore
 
 
 class LoginVerifier(Protocol):

@@ -14,7 +14,7 @@ from aiohttp import web
 from bulk_onboard.errors import BulkOnboardError, ExitCode
 from bulk_onboard.sandbox.app import create_app
 from bulk_onboard.sandbox.config import DEFAULT_PORT, SandboxConfig
-from bulk_onboard.sandbox.pipeline import STATE, SandboxState
+from bulk_onboard.sandbox.middleware import STATE, SandboxState
 
 # Long enough for in-flight answers to be written, short enough that stopping feels immediate.
 SHUTDOWN_GRACE_S = 1.0

@@ -13,7 +13,7 @@ from aiohttp import web
 from bulk_onboard.preflight.mailbox import mailbox_of
 from bulk_onboard.preflight.probe import Prober
 from bulk_onboard.preflight.settings import PreflightSettings
-from bulk_onboard.presets import preset_for_provider
+from bulk_onboard.rows.presets import preset_for_provider
 from bulk_onboard.sandbox.app import VERIFIER
 from bulk_onboard.sandbox.bodies import ImapAuthBody
 from bulk_onboard.sandbox.profile import LoginOutcome

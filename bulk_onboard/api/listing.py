@@ -1,0 +1,143 @@
+"""Reconciliation: every account MailReach holds, by email, from `GET /v1/accounts?page=N`.
+
+Pages are fetched in order from 0 until an empty page, or a page equal to the one before (a
+server that ignores `page` would otherwise be listed forever). Each page goes through the run's
+throttle and the same retry table as a row. The loop is not the Submitter's: that one keeps an
+account object per answer, while a page is an array, and a page that fails stops the whole sync
+rather than failing a row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bulk_onboard.api.accounts import account_fields, tracked
+from bulk_onboard.api.client import ApiClient, TransportFailure
+from bulk_onboard.api.retry_rules import Action, Verdict, classify_response, classify_transport
+from bulk_onboard.api.submit import RetryPolicy
+from bulk_onboard.api.throttle import Throttle
+from bulk_onboard.errors import ExitCode
+
+ACCOUNTS_PATH = "/v1/accounts"
+MAX_PAGES = 100_000  # a listing that never ends is a server fault, not an account base
+_WRAPPER_KEYS = ("accounts", "data")  # tolerated around the documented bare array
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAccount:
+    """What the listing says of one account: its id and its tracked fields (accounts.tracked)."""
+
+    account_id: int
+    seen: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    accounts: dict[str, LiveAccount]  # by lower-cased email
+    pages: int  # pages fetched, the closing empty or repeated one included
+    requests: int  # HTTP requests, retries included
+    repeated: bool  # ended because a page repeated the one before
+
+
+class ListingFailed(Exception):
+    """The listing could not be completed; nothing may be submitted without it."""
+
+    def __init__(self, exit_code: ExitCode, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.message = message
+
+
+async def list_accounts(
+    client: ApiClient,
+    throttle: Throttle,
+    policy: RetryPolicy,
+    stop: asyncio.Event,
+    rng: random.Random,
+) -> Listing:
+    """Page through the account list; raises ListingFailed (77, 69) or on a stop request."""
+    accounts: dict[str, LiveAccount] = {}
+    previous: list[dict[str, Any]] | None = None
+    requests = 0
+    for number in range(MAX_PAGES):
+        page, attempts = await _fetch_page(client, throttle, policy, stop, rng, number)
+        requests += attempts
+        if not page or page == previous:
+            return Listing(accounts, number + 1, requests, bool(page))
+        for item in page:
+            _remember(accounts, item)
+        previous = page
+    raise ListingFailed(
+        ExitCode.UNAVAILABLE, f"MailReach's account list did not end after {MAX_PAGES} pages."
+    )
+
+
+def _remember(accounts: dict[str, LiveAccount], item: Mapping[str, Any]) -> None:
+    email, account_id = item.get("email"), item.get("id")
+    if (
+        not isinstance(email, str)
+        or not isinstance(account_id, int)
+        or isinstance(account_id, bool)
+    ):
+        return  # tolerated, not understood: such an entry can't be matched to a row anyway
+    email = email.strip().lower()
+    if email not in accounts:
+        accounts[email] = LiveAccount(account_id, tracked(account_fields(item, email)))
+
+
+def _page_of(body: Any) -> list[dict[str, Any]] | None:
+    if isinstance(body, dict):
+        body = next((body[k] for k in _WRAPPER_KEYS if isinstance(body.get(k), list)), None)
+    if not isinstance(body, list):
+        return None
+    return [item for item in body if isinstance(item, dict)]
+
+
+async def _fetch_page(
+    client: ApiClient,
+    throttle: Throttle,
+    policy: RetryPolicy,
+    stop: asyncio.Event,
+    rng: random.Random,
+    number: int,
+) -> tuple[list[dict[str, Any]], int]:
+    attempts = 0
+    while True:
+        if stop.is_set():
+            raise ListingFailed(ExitCode.UNAVAILABLE, "The sync was stopped while listing.")
+        await throttle.admit()
+        attempts += 1
+        try:
+            answer = await client.call("GET", f"{ACCOUNTS_PATH}?page={number}")
+        except TransportFailure as failure:
+            verdict = classify_transport(failure.kind)
+        else:
+            verdict = classify_response(answer.status, answer.body, answer.retry_after)
+            if verdict.action is Action.ACCEPT:
+                page = _page_of(answer.body)
+                if page is not None:
+                    return page, attempts
+                verdict = Verdict(Action.FAIL, "rejected", "the answer is not a list of accounts.")
+        if verdict.action is Action.STOP_KEY:
+            raise ListingFailed(ExitCode.KEY_REFUSED, verdict.message)
+        if verdict.action is not Action.RETRY or attempts >= policy.max_attempts:
+            raise ListingFailed(
+                ExitCode.UNAVAILABLE,
+                f"Listing MailReach's accounts failed at page {number} after {attempts} "
+                f"attempt(s): {verdict.message}",
+            )
+        pause = policy.backoff_s(attempts, rng)
+        if verdict.code == "rate_limited":
+            pause = verdict.retry_after_s if verdict.retry_after_s is not None else pause
+            throttle.pause(pause)
+        elif verdict.retry_after_s is not None:
+            pause = max(pause, verdict.retry_after_s)
+        try:
+            async with asyncio.timeout(pause):
+                await stop.wait()
+        except TimeoutError:
+            continue

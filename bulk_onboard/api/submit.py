@@ -1,0 +1,129 @@
+"""Submitting one row: attempts under the shared throttle, the retry table, backoff, Retry-After.
+
+The loop is written by hand rather than with tenacity: each attempt must pass the shared throttle,
+a 429 pauses every worker (not just this one), a stop request must cut a backoff sleep short, and
+per-attempt facts (was the request possibly carried out? did every try fail to connect?) decide
+how an interrupted or abandoned row is reported. tenacity's strategies are values over its own
+call state; here the state is the row's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bulk_onboard.api.client import ApiClient, TransportFailure
+from bulk_onboard.api.retry_rules import Action, Verdict, classify_response, classify_transport
+from bulk_onboard.api.throttle import Throttle
+
+IMAP_AUTH_PATH = "/v1/imap_auth"
+BACKOFF_CAP_STEPS = 3  # 1, 2, 4, 8 x base, then 8 x base again
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_base_s: float = 1.0  # waits base x (1, 2, 4, 8) plus up to base of jitter
+
+    def backoff_s(self, attempt: int, rng: random.Random) -> float:
+        """Pause after failed attempt number `attempt` (1-based)."""
+        step = self.backoff_base_s * 2.0 ** min(attempt - 1, BACKOFF_CAP_STEPS)
+        return step + rng.uniform(0, self.backoff_base_s)
+
+
+@dataclass(slots=True)
+class Submission:
+    """How a row's submission ended."""
+
+    verdict: Verdict
+    http_status: int | None = None
+    account: dict[str, Any] | None = None
+    attempts: int = 0
+    elapsed_ms: int = 0
+    interrupted: bool = False  # a stop request cut the retries short
+    ambiguous: bool = False  # some attempt may have been carried out without us hearing back
+    connect_failures: int = 0  # attempts that never reached the server
+    retries: int = field(default=0)
+
+
+class Submitter:
+    """Sends connect requests for the workers of one run."""
+
+    def __init__(
+        self,
+        client: ApiClient,
+        throttle: Throttle,
+        policy: RetryPolicy,
+        stop: asyncio.Event,
+        *,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._throttle = throttle
+        self._policy = policy
+        self._stop = stop
+        self._rng = rng or random.Random()
+        self._clock = clock
+
+    async def submit(
+        self, body: dict[str, Any], path: str = IMAP_AUTH_PATH, method: str = "POST"
+    ) -> Submission:
+        """Send `body` until it is accepted, fails for good, the key is refused or we must stop."""
+        result = Submission(Verdict(Action.RETRY))
+        started = 0.0
+        while True:
+            await self._throttle.admit()
+            if not result.attempts:
+                started = self._clock()  # time on the wire and in backoff, not in the queue
+            result.attempts += 1
+            verdict = await self._attempt(result, method, path, body)
+            result.verdict = verdict
+            if verdict.action is not Action.RETRY or result.attempts >= self._policy.max_attempts:
+                break
+            pause = self._policy.backoff_s(result.attempts, self._rng)
+            if verdict.code == "rate_limited":
+                pause = verdict.retry_after_s if verdict.retry_after_s is not None else pause
+                self._throttle.pause(pause)
+            elif verdict.retry_after_s is not None:
+                pause = max(pause, verdict.retry_after_s)
+            result.retries += 1
+            if await self._stopped_within(pause):
+                result.interrupted = True
+                break
+        result.elapsed_ms = round((self._clock() - started) * 1000)
+        return result
+
+    async def _attempt(
+        self, result: Submission, method: str, path: str, body: dict[str, Any]
+    ) -> Verdict:
+        try:
+            answer = await self._client.call(method, path, body if method == "POST" else None)
+        except TransportFailure as failure:
+            result.http_status = None  # no answer this time: don't report an earlier one
+            verdict = classify_transport(failure.kind)
+            result.ambiguous |= verdict.ambiguous
+            if failure.kind in ("refused", "dns"):
+                result.connect_failures += 1
+            return verdict
+        result.http_status = answer.status
+        verdict = classify_response(answer.status, answer.body, answer.retry_after)
+        if verdict.action is Action.ACCEPT:
+            result.account = answer.body if isinstance(answer.body, dict) else {}
+            result.ambiguous = False
+        return verdict
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        """Sleep `seconds` unless a stop is requested first; True if it was."""
+        if self._stop.is_set():
+            return True
+        try:
+            async with asyncio.timeout(seconds):
+                await self._stop.wait()
+        except TimeoutError:
+            return False
+        return True

@@ -1,0 +1,259 @@
+"""The run journal: one SQLite row per settled input row, committed as rows settle.
+
+Reports are rebuilt from it, so a report always matches the journal. Rows are inserted in
+batches and committed at most about once a second (WAL mode), which keeps the cost per row to a
+few microseconds. It holds exactly what the reports hold: never a password or the key.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from bulk_onboard.base.atomic import FILE_MODE
+from bulk_onboard.base.outcomes import Outcome, Status
+
+JOURNAL_NAME = "journal.sqlite"
+COMMIT_EVERY_S = 1.0
+INSERT_BATCH_ROWS = 500  # rows held in memory before they go to SQLite (uncommitted)
+_INSERT = "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)"
+_ROWS_PER_QUERY = 500  # well under SQLite's limit on parameters
+RECENT_EMAILS = 50_000  # FirstRows: emails kept as text before they are folded into hashes
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outcomes (
+    row INTEGER PRIMARY KEY,
+    email TEXT NOT NULL,
+    status TEXT NOT NULL,
+    code TEXT,
+    fields TEXT NOT NULL,
+    original TEXT
+);
+"""
+
+
+class Journal:
+    """Open with `Journal(run_dir)`; `record()` each outcome; `close()` commits."""
+
+    def __init__(self, run_dir: Path, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = run_dir / JOURNAL_NAME
+        old_umask = os.umask(0o077)  # the -wal and -shm files are created 0600 too
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level="DEFERRED")
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._db.commit()
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.path, FILE_MODE)
+        self._clock = clock
+        self._last_commit = clock()
+        self._pending: list[tuple[int, str, str, str | None, str, str | None]] = []
+
+    def record(self, outcome: Outcome) -> None:
+        """Store one row's outcome (replacing an earlier one for that row, e.g. on resume)."""
+        fields = outcome.fields
+        self._pending.append(
+            (
+                outcome.row,
+                outcome.email,
+                outcome.status.value,
+                fields.get("error_code") or fields.get("reason"),
+                orjson.dumps(fields).decode(),
+                None if outcome.original is None else orjson.dumps(outcome.original).decode(),
+            )
+        )
+        if len(self._pending) >= INSERT_BATCH_ROWS:
+            self._flush()
+        if self._clock() - self._last_commit >= COMMIT_EVERY_S:
+            self.commit()
+
+    def commit(self) -> None:
+        """Make every recorded outcome durable."""
+        self._flush()
+        self._db.commit()
+        self._last_commit = self._clock()
+
+    def _flush(self) -> None:
+        # Batched: one executemany costs a fraction of as many single inserts. Uncommitted rows
+        # are lost on a crash either way, so holding a few in memory first changes nothing.
+        if self._pending:
+            self._db.executemany(_INSERT, self._pending)
+            self._pending.clear()
+
+    def close(self) -> None:
+        self.commit()
+        self._db.close()
+
+    def counts(self) -> Counter[str]:
+        """Rows per status."""
+        self._flush()
+        rows = self._db.execute("SELECT status, COUNT(*) FROM outcomes GROUP BY status")
+        return Counter({status: n for status, n in rows})
+
+    def error_codes(self) -> Counter[str]:
+        """Failed rows per error_code."""
+        self._flush()
+        rows = self._db.execute(
+            "SELECT code, COUNT(*) FROM outcomes WHERE status = ? GROUP BY code",
+            (Status.FAILED.value,),
+        )
+        return Counter({code: n for code, n in rows})
+
+    def settled_emails(self) -> dict[int, str]:
+        """Row number → email of rows with a final outcome (unprocessed rows are not final)."""
+        self._flush()
+        rows = self._db.execute(
+            "SELECT row, email FROM outcomes WHERE status != ?", (Status.UNPROCESSED.value,)
+        )
+        return dict(rows.fetchall())
+
+    def rekey(self, sheet: dict[int, str]) -> int:
+        """Follow rows that moved in the sheet (row → email now); drop mailboxes no longer in it.
+
+        The k-th journal entry for an email goes to the k-th row holding that email now, so
+        duplicates keep their order. Returns how many entries moved or went.
+        """
+        self._flush()
+        entries = self._db.execute("SELECT * FROM outcomes ORDER BY row").fetchall()
+        rows_of: dict[str, list[int]] = {}
+        for row, email in sorted(sheet.items()):
+            rows_of.setdefault(email, []).append(row)
+        kept, moved = [], []
+        for entry in entries:
+            row, email = entry[0], entry[1]
+            free = rows_of.get(email)
+            if sheet.get(row) == email and free and row in free:
+                free.remove(row)
+                kept.append(entry)
+            else:
+                moved.append(entry)
+        for entry in moved:
+            free = rows_of.get(entry[1]) if entry[1] else None
+            if free:
+                kept.append((free.pop(0), *entry[1:]))
+        changed = len(moved)
+        self._db.execute("DELETE FROM outcomes")
+        self._db.executemany(_INSERT, kept)
+        self.commit()
+        return changed
+
+    def emails_of(self, rows: Collection[int]) -> dict[int, str]:
+        """The email recorded for each of `rows` that has an outcome."""
+        self._flush()
+        found: dict[int, str] = {}
+        listed = list(rows)
+        for start in range(0, len(listed), _ROWS_PER_QUERY):
+            part = listed[start : start + _ROWS_PER_QUERY]
+            marks = ",".join("?" * len(part))  # only placeholders go into the text
+            query = f"SELECT row, email FROM outcomes WHERE row IN ({marks})"  # noqa: S608
+            found.update(self._db.execute(query, part))
+        return found
+
+    def outcomes(self, status: Status) -> Iterator[Outcome]:
+        """Outcomes of one status in row order."""
+        self._flush()
+        cursor = self._db.execute(
+            "SELECT row, email, fields, original FROM outcomes WHERE status = ? ORDER BY row",
+            (status.value,),
+        )
+        for row, email, fields, original in cursor:
+            yield Outcome(
+                row,
+                email,
+                status,
+                orjson.loads(fields),
+                None if original is None else orjson.loads(original),
+            )
+
+
+class FirstRows:
+    """The first row of each email, for any number of rows, in about 12 bytes per email.
+
+    The latest emails are kept as they are; each `recent` of them are then folded into a sorted
+    array of their 64-bit hashes (never merged, so no copy of it all is ever made). A hash found
+    there counts as the same email only once `emails_of` (the journal, where every earlier row is
+    recorded) confirms its row holds that email: a collision never makes a row a duplicate, and an
+    email whose hash is taken is kept as it is.
+    """
+
+    def __init__(
+        self,
+        emails_of: Callable[[Collection[int]], dict[int, str]],
+        *,
+        key: Callable[[str], int] = hash,
+        recent: int = RECENT_EMAILS,
+    ) -> None:
+        self._emails_of = emails_of
+        self._key = key
+        self._recent_max = recent
+        self._recent: dict[str, int] = {}
+        self._collided: dict[str, int] = {}
+        self._folded: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their rows)
+
+    def claim(self, first_rows: Sequence[tuple[str, int]]) -> dict[str, int]:
+        """Note the row of each email (distinct emails) that has none yet.
+
+        Returns the row noted earlier for each email that already had one.
+        """
+        earlier: dict[str, int] = {}
+        unseen: list[str] = []
+        for email, _ in first_rows:
+            row = self._recent.get(email)
+            if row is None:
+                row = self._collided.get(email)
+            if row is None:
+                unseen.append(email)
+            else:
+                earlier[email] = row
+        if unseen and self._folded:
+            earlier.update(self._confirmed(unseen))
+        for email, row in first_rows:
+            if email not in earlier:
+                self._recent[email] = row
+        if len(self._recent) >= self._recent_max:
+            self._fold()
+        return earlier
+
+    def _rows_by_hash(self, keys: np.ndarray) -> np.ndarray:
+        """The row folded under each key, or -1."""
+        rows = np.full(len(keys), -1, dtype=np.int64)
+        for hashes, their_rows in self._folded:
+            at = np.minimum(np.searchsorted(hashes, keys), len(hashes) - 1)
+            hit = hashes[at] == keys
+            rows[hit] = their_rows[at[hit]]
+        return rows
+
+    def _confirmed(self, emails: list[str]) -> dict[str, int]:
+        keys = np.fromiter(map(self._key, emails), dtype=np.int64, count=len(emails))
+        rows = self._rows_by_hash(keys)
+        candidates = {emails[i]: int(rows[i]) for i in np.flatnonzero(rows >= 0)}
+        if not candidates:
+            return {}
+        recorded = self._emails_of(candidates.values())
+        return {email: row for email, row in candidates.items() if recorded.get(row) == email}
+
+    def _fold(self) -> None:
+        emails = list(self._recent)
+        rows = np.fromiter(self._recent.values(), dtype=np.int32, count=len(emails))
+        keys = np.fromiter(map(self._key, emails), dtype=np.int64, count=len(emails))
+        # A hash folded before, or twice in this batch, belongs to another email too: keep such
+        # emails as text, so that each folded hash stands for exactly one email.
+        _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+        keep = np.zeros(len(emails), dtype=bool)
+        keep[first[counts == 1]] = True
+        keep &= self._rows_by_hash(keys) < 0
+        for i in np.flatnonzero(~keep):
+            self._collided[emails[i]] = int(rows[i])
+        if keep.any():
+            order = np.argsort(keys[keep])
+            self._folded.append((keys[keep][order], rows[keep][order]))
+        self._recent.clear()

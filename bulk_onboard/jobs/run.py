@@ -1,0 +1,409 @@
+"""The `run` command: read, normalise, validate, submit, report — into a run folder.
+
+A new run gets a new folder. `--resume DIR` finishes an interrupted run in its own folder;
+`--retry-failed DIR` starts a new folder holding only the rows that failed or were unprocessed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulk_onboard import __version__
+from bulk_onboard.api.client import ApiClient
+from bulk_onboard.api.retry_rules import Action
+from bulk_onboard.api.submit import RetryPolicy, Submitter
+from bulk_onboard.api.throttle import Throttle
+from bulk_onboard.base.outcomes import Outcome, Status, Unprocessed
+from bulk_onboard.base.printable import printable
+from bulk_onboard.engine.journal import Journal
+from bulk_onboard.engine.pool import Pool, RowCheck
+from bulk_onboard.engine.progress import Progress
+from bulk_onboard.engine.stopping import StopControl, signals_handled
+from bulk_onboard.errors import ExitCode, UsageError
+from bulk_onboard.reports.csv_reports import write_json, write_reports
+from bulk_onboard.rows.normalise import NormaliseOptions, normalise
+from bulk_onboard.runs.create import create_run_dir, point_latest
+from bulk_onboard.runs.previous import (
+    Wanted,
+    failed_or_unprocessed,
+    load_previous,
+    settled_elsewhere,
+)
+from bulk_onboard.settings import RunSettings
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.reader import open_table
+from bulk_onboard.sheet.table import RawRow, SourceInfo, Table
+
+if TYPE_CHECKING:
+    from bulk_onboard.preflight.settings import PreflightSettings
+
+log = logging.getLogger("bulk_onboard")
+PING_PATH = "/v1/ping"
+
+
+@dataclass(frozen=True, slots=True)
+class RunMode:
+    resume: Path | None = None
+    retry_failed: Path | None = None
+    force: bool = False  # resume even though the input changed since
+
+
+def open_input(settings: RunSettings, stdin_bytes: bytes | None) -> Table:
+    """Open the run's input with its reading options (stdin from bytes read once)."""
+    stdin = io.BytesIO(stdin_bytes) if stdin_bytes is not None else None
+    r = settings.read
+    return open_table(
+        settings.input, sheet=r.sheet, encoding=r.encoding, delimiter=r.delimiter, stdin=stdin
+    )
+
+
+def rows_of(table: Table) -> Iterator[RawRow]:
+    """Every row of a table, chunk after chunk."""
+    for chunk in table.chunks:
+        yield from chunk
+
+
+def _count(
+    table: Table, columns: ColumnMap, options: NormaliseOptions, wanted: Wanted | None
+) -> int:
+    """Read the whole input once, so structural errors surface before anything is sent."""
+    if wanted is None:
+        return sum(len(chunk) for chunk in table.chunks)
+    return sum(wanted(normalise(raw, columns, options)) for raw in rows_of(table))
+
+
+@dataclass(slots=True)
+class _Plan:
+    """Where a run writes and which rows it takes; the folder is made only once the input read."""
+
+    manifest: dict[str, Any]
+    wanted: Wanted | None = None
+    resume_dir: Path | None = None  # --resume: the existing folder
+    run_dir: Path = Path()
+    journal: Journal | None = None
+
+    def open(self, settings: RunSettings) -> Journal:
+        """Create (or reopen) the run folder and its journal; point OUT/latest at it."""
+        if self.resume_dir is None:
+            self.run_dir = create_run_dir(settings.out, settings.input)
+            self.journal = Journal(self.run_dir)
+        else:
+            self.run_dir = self.resume_dir
+            if self.run_dir.parent == settings.out.resolve():
+                point_latest(settings.out, self.run_dir)
+        assert self.journal is not None
+        return self.journal
+
+
+def _plan(
+    settings: RunSettings,
+    mode: RunMode,
+    source: SourceInfo,
+    columns: ColumnMap,
+    argv: Sequence[str],
+    sheet_emails: Callable[[], dict[int, str]],
+) -> _Plan:
+    fresh = _manifest(settings, argv, source, columns)
+    if mode.resume is not None:
+        previous = load_previous(mode.resume)
+        if source.sha256 != previous.input_sha256 and not mode.force:
+            raise UsageError(
+                f"{settings.input} changed since the run in {mode.resume} began: pass --force "
+                "to resume anyway, or start a new run."
+            )
+        manifest = previous.manifest
+        manifest.setdefault("resumed", []).append(
+            {"at": datetime.now(UTC).isoformat(), "command_line": fresh["command_line"]}
+        )
+        journal = Journal(previous.run_dir)
+        if source.sha256 != previous.input_sha256:
+            moved = journal.rekey(sheet_emails())
+            log.warning("The input changed since; %d reported rows moved or left the sheet.", moved)
+        wanted = settled_elsewhere(journal)
+        if retry_of := manifest.get("retry_of"):
+            # Resuming a --retry-failed run: its rows are still only those of the first run.
+            wanted = _both(wanted, _retry_selection(Path(retry_of)))
+        return _Plan(manifest, wanted, previous.run_dir, journal=journal)
+    if mode.retry_failed is not None:
+        previous = load_previous(mode.retry_failed)
+        fresh["retry_of"] = str(previous.run_dir)
+        return _Plan(fresh, _retry_selection(previous.run_dir))
+    return _Plan(fresh)
+
+
+def _retry_selection(run_dir: Path) -> Wanted:
+    old = Journal(run_dir)
+    try:
+        return failed_or_unprocessed(old)
+    finally:
+        old.close()
+
+
+def _both(first: Wanted, second: Wanted) -> Wanted:
+    return lambda item: first(item) and second(item)
+
+
+async def run_job(
+    settings: RunSettings,
+    argv: Sequence[str],
+    stdin_bytes: bytes | None = None,
+    mode: RunMode = RunMode(),
+    preflight: PreflightSettings | None = None,
+) -> tuple[ExitCode, Path]:
+    """Run the main job; returns the exit code and the run folder.
+
+    With `preflight`, each row is checked locally first; rows failing it are not submitted.
+    """
+    started_at = datetime.now(UTC)
+    t0 = time.monotonic()
+    stop = StopControl()
+    # Signals are ours from the very start: one arriving while the input is read still ends in
+    # reports covering every row (all unprocessed), never in a bare exit.
+    with signals_handled(stop):
+        options = NormaliseOptions(
+            default_provider=settings.default_provider, test=settings.dry_run
+        )
+        first = open_input(settings, stdin_bytes)
+        columns = ColumnMap.from_headers(first.headers)
+
+        def sheet_emails() -> dict[int, str]:
+            table = open_input(settings, stdin_bytes)
+            return {r.number: normalise(r, columns, options).email for r in rows_of(table)}
+
+        plan = _plan(settings, mode, first.source, columns, argv, sheet_emails)
+        # In a thread, so a signal is heard while a big sheet is read.
+        total = await asyncio.to_thread(_count, first, columns, options, plan.wanted)
+        journal = plan.open(settings)  # only now: an unreadable file leaves no folder behind
+        table = open_input(settings, stdin_bytes)
+        _log_source(table.source, columns, total, plan.run_dir)
+        if preflight is not None:
+            plan.manifest.setdefault("options", {})["preflight"] = preflight.describe()
+        write_json(plan.run_dir / "manifest.json", plan.manifest)
+        progress = Progress(total, bar=settings.progress_bar)
+
+        commit_soon = _TurnCommit(journal.commit)
+
+        def record(outcome: Outcome) -> None:
+            journal.record(outcome)
+            commit_soon()
+            progress.advance(outcome.status)
+
+        counters: dict[str, int] = {}
+        try:
+            await _submit_all(
+                settings, plan, table, columns, options, stop, record, preflight, counters, total
+            )
+        finally:
+            commit_soon.cancel()
+            progress.close()
+            summary = _finish(
+                plan, columns, stop, settings, started_at, time.monotonic() - t0, progress.answered
+            )
+            summary |= counters
+            write_json(plan.run_dir / "summary.json", summary)
+    return ExitCode(summary["exit_code"]), plan.run_dir
+
+
+class _TurnCommit:
+    """Commit the journal once at the end of every event-loop turn in which rows settled.
+
+    A row the API accepted is then durable against a crash or `kill -9` before the loop does
+    anything else, so `--resume` re-sends only the requests that were in flight; the commit's
+    cost is shared by all rows settled in the same turn. Commits don't fsync (WAL with
+    synchronous=NORMAL): SQLite fsyncs at its checkpoints, so a power cut, not a crash, could
+    lose the last few seconds.
+    """
+
+    def __init__(self, commit: Callable[[], None]) -> None:
+        self._commit = commit
+        self._handle: asyncio.Handle | None = None
+
+    def __call__(self) -> None:
+        if self._handle is None:
+            self._handle = asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        self._handle = None
+        self._commit()
+
+    def cancel(self) -> None:
+        """Drop a pending commit (the final one is made when the reports are written)."""
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
+async def _submit_all(
+    settings: RunSettings,
+    plan: _Plan,
+    table: Table,
+    columns: ColumnMap,
+    options: NormaliseOptions,
+    stop: StopControl,
+    record: Callable[[Outcome], None],
+    preflight: PreflightSettings | None,
+    counters: dict[str, int],
+    total: int,
+) -> None:
+    """Check the key, then push every wanted row through the worker pool."""
+    throttle = Throttle(settings.rate)
+    policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s)
+    async with (
+        ApiClient(settings.api) as client,
+        _row_preflight(preflight, columns, options) as row_check,
+    ):
+        submitter = Submitter(client, throttle, policy, stop.requested, rng=random.Random())
+        pool = Pool(
+            rows_of(table),
+            columns,
+            options,
+            submitter,
+            stop,
+            record,
+            concurrency=settings.api.concurrency,
+            unreachable_rows=settings.unreachable_rows,
+            wanted=plan.wanted,
+            preflight=row_check,
+        )
+        try:
+            if total and not stop.requested.is_set():
+                await _check_key(submitter, stop)
+            await pool.run(settings.grace_s)
+        finally:
+            counters["api_requests"] = client.requests
+            counters["retries"] = pool.stats.retries
+
+
+def _row_preflight(
+    settings: PreflightSettings | None, columns: ColumnMap, options: NormaliseOptions
+) -> contextlib.AbstractAsyncContextManager[RowCheck | None]:
+    if settings is None:
+        return contextlib.nullcontext()
+    # Imported only when asked for: DNS, IMAP and SMTP clients cost start-up time.
+    from bulk_onboard.preflight.row_check import row_preflight
+
+    return row_preflight(settings, columns, options)
+
+
+def _finish(
+    plan: _Plan,
+    columns: ColumnMap,
+    stop: StopControl,
+    settings: RunSettings,
+    started_at: datetime,
+    duration: float,
+    processed: int,
+) -> dict[str, Any]:
+    """Commit the journal, rebuild the reports from it, and return the summary."""
+    journal = plan.journal
+    assert journal is not None
+    journal.commit()
+    write_reports(journal, plan.run_dir, columns.report_headers)
+    counts = journal.counts()
+    rows_total = sum(counts.values())
+    exit_code = stop.exit_code or (
+        ExitCode.OK if counts.get(Status.SUCCEEDED, 0) == rows_total else ExitCode.SOME_FAILED
+    )
+    summary: dict[str, Any] = {
+        "run_id": plan.run_dir.name,
+        "command": "run",
+        "input": settings.input,
+        "input_sha256": plan.manifest.get("input", {}).get("sha256"),
+        "rows_total": rows_total,
+        **{s.value: counts.get(s, 0) for s in (Status.SUCCEEDED, Status.FAILED)},
+        Status.UNPROCESSED.value: counts.get(Status.UNPROCESSED, 0),
+        Status.SKIPPED.value: counts.get(Status.SKIPPED, 0),
+        "started_at": started_at.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "duration_s": round(duration, 3),
+        "rows_per_s": round(processed / duration, 2) if duration > 0 else None,
+        # The process's CPU seconds so far (start-up included), before the workbook and HTML
+        # report are rendered: what the benchmarks divide by rows.
+        "cpu_s": round(time.process_time(), 3),
+        "exit_code": int(exit_code),
+        "error_codes": dict(journal.error_codes()),
+    }
+    if stop.message:
+        summary["stopped"] = stop.message
+    journal.close()
+    return summary
+
+
+async def _check_key(submitter: Submitter, stop: StopControl) -> None:
+    """Ping once before spending rows: a refused key or a dead API stops the run at once.
+
+    A stop request cuts the ping short (it has no side effects): the pool then reports every
+    row as interrupted.
+    """
+    ping = asyncio.create_task(submitter.submit({}, PING_PATH, method="GET"))
+    stopped = asyncio.create_task(stop.requested.wait())
+    try:
+        await asyncio.wait({ping, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not ping.done():
+            ping.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await ping
+    if ping.cancelled():
+        return
+    sub = ping.result()
+    if sub.verdict.action is Action.STOP_KEY:
+        stop.request(Unprocessed.ABORTED, ExitCode.KEY_REFUSED, sub.verdict.message)
+    elif sub.attempts and sub.connect_failures == sub.attempts:
+        stop.request(Unprocessed.ABORTED, ExitCode.UNAVAILABLE, sub.verdict.message)
+    elif sub.verdict.action is not Action.ACCEPT and not sub.interrupted:
+        log.info("The API's ping answered %s; carrying on.", sub.http_status or sub.verdict.code)
+
+
+def _log_source(source: SourceInfo, columns: ColumnMap, total: int, run_dir: Path) -> None:
+    for warning in source.warnings:
+        log.warning("%s", warning)
+    if columns.ignored:
+        log.info(
+            "Columns kept but not used: %s.", ", ".join(printable(h, 40) for h in columns.ignored)
+        )
+    if total == 0:
+        log.warning("The input has no data rows to process.")
+    log.info("%d rows to process; reports go to %s", total, run_dir)
+
+
+def _manifest(
+    settings: RunSettings, argv: Sequence[str], source: SourceInfo, columns: ColumnMap
+) -> dict[str, Any]:
+    options = asdict(settings)
+    options["out"] = str(settings.out)
+    options["api"] = {
+        "base_url": settings.api.base_url,
+        "bearer": settings.api.bearer,
+        "timeout_s": settings.api.timeout_s,
+        "concurrency": settings.api.concurrency,
+    }
+    return {
+        "version": __version__,
+        "command": "run",
+        "command_line": list(argv),
+        "options": options,
+        "input": {
+            "path": settings.input,
+            "absolute_path": None if settings.input == "-" else os.path.abspath(settings.input),
+            "sha256": source.sha256,
+            "format": source.format,
+            "encoding": source.encoding,
+            "delimiter": source.delimiter,
+            "sheet": source.sheet,
+        },
+        "columns": [{"header": h, "field": f} for h, f in columns.describe()],
+        "ignored_columns": list(columns.ignored),
+    }

@@ -1,0 +1,142 @@
+"""The `validate` command: read, normalise and screen every row; no network. Shows the mapping."""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from operator import attrgetter
+from pathlib import Path
+
+from bulk_onboard import __version__
+from bulk_onboard.base.outcomes import Outcome, Status
+from bulk_onboard.base.printable import printable
+from bulk_onboard.engine.journal import FirstRows, Journal
+from bulk_onboard.errors import ExitCode, InputError
+from bulk_onboard.reports.csv_reports import ReportWriter, write_json
+from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
+from bulk_onboard.rows.request import ConnectRequest
+from bulk_onboard.rows.screening import Screen
+from bulk_onboard.runs.create import create_run_dir, discard_run_dir, latest_target
+from bulk_onboard.settings import ReadOptions
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.reader import open_table
+
+log = logging.getLogger("bulk_onboard")
+_VALID_FIELDS = frozenset({
+    "provider", "first_name", "last_name", "imap_server", "imap_server_port",
+    "imap_server_username", "smtp_server", "smtp_server_port", "smtp_server_username",
+    "smtp_server_starttls", "smtp_server_auth_type",
+})  # fmt: skip
+# In the model's order, as `model_dump(include=_VALID_FIELDS)` would give them; none is a secret
+# or a nested model, so reading the attributes gives the same values without a dump per row.
+_VALID_IN_MODEL_ORDER = tuple(f for f in ConnectRequest.model_fields if f in _VALID_FIELDS)
+_valid_values = attrgetter(*_VALID_IN_MODEL_ORDER)
+
+
+def valid_outcome(item: NormalisedRow) -> Outcome:
+    """valid.csv columns: what would be sent, without any password, plus the normaliser's notes."""
+    assert item.request is not None
+    fields: dict[str, object] = dict(
+        zip(_VALID_IN_MODEL_ORDER, _valid_values(item.request), strict=True)
+    )
+    fields["notes"] = " ".join(item.notes)
+    return Outcome(item.row, item.email, Status.VALID, fields)
+
+
+def _screen_for(items: list[NormalisedRow], first_rows: FirstRows) -> Screen:
+    """A Screen for one chunk that knows the first row of each email seen in earlier chunks.
+
+    One Screen for the whole file would hold every email in memory; a million of them is more
+    than 100 MB. Here earlier chunks' emails are remembered by `first_rows` instead.
+    """
+    screen = Screen()
+    clean: dict[str, NormalisedRow] = {}  # each email's first row in this chunk
+    for item in items:
+        if not item.problems:
+            clean.setdefault(item.email, item)
+    for email, row in first_rows.claim([(item.email, item.row) for item in clean.values()]).items():
+        screen.remember(replace(clean[email], row=row))  # as if that earlier row were here
+    return screen
+
+
+def validate_job(
+    input_path: str,
+    out: Path,
+    read: ReadOptions,
+    default_provider: str | None,
+    stdin_bytes: bytes | None = None,
+) -> tuple[ExitCode, Path]:
+    """Validate every row into a run folder (valid.csv, failed.csv); 0 if all rows are valid."""
+    started_at = datetime.now(UTC)
+    table = open_table(
+        input_path,
+        sheet=read.sheet,
+        encoding=read.encoding,
+        delimiter=read.delimiter,
+        stdin=None if stdin_bytes is None else io.BytesIO(stdin_bytes),
+    )
+    columns = ColumnMap.from_headers(table.headers)
+    for warning in table.source.warnings:
+        log.warning("%s", warning)
+    log.info("Column mapping:")
+    for header, field in columns.describe():
+        log.info("  %-28s -> %s", printable(header, 40), field)
+    if columns.ignored:
+        log.info("Columns kept but not used: %s.", columns.ignored_shown())
+
+    previous_latest = latest_target(out)
+    run_dir = create_run_dir(out, input_path)
+    journal = Journal(run_dir)
+    options = NormaliseOptions(default_provider=default_provider)
+    first_rows = FirstRows(journal.emails_of)
+    total = 0
+    try:
+        with ReportWriter(
+            run_dir, columns.report_headers, (Status.VALID, Status.FAILED)
+        ) as reports:
+            for chunk in table.chunks:
+                total += len(chunk)
+                items = [normalise(raw, columns, options) for raw in chunk]
+                screen = _screen_for(items, first_rows)
+                for item in items:
+                    outcome = screen.reject(item) or valid_outcome(item)
+                    journal.record(outcome)
+                    reports.write(outcome)
+            journal.commit()
+    except InputError:
+        # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
+        journal.close()
+        discard_run_dir(out, run_dir, previous_latest)
+        raise
+    counts = journal.counts()
+    code = ExitCode.OK if counts.get(Status.FAILED, 0) == 0 else ExitCode.SOME_FAILED
+    write_json(
+        run_dir / "manifest.json",
+        {
+            "version": __version__,
+            "command": "validate",
+            "input": {"path": input_path, "sha256": table.source.sha256},
+            "columns": [{"header": h, "field": f} for h, f in columns.describe()],
+            "ignored_columns": list(columns.ignored),
+        },
+    )
+    write_json(
+        run_dir / "summary.json",
+        {
+            "run_id": run_dir.name,
+            "command": "validate",
+            "input": input_path,
+            "input_sha256": table.source.sha256,
+            "rows_total": total,
+            "valid": counts.get(Status.VALID, 0),
+            "failed": counts.get(Status.FAILED, 0),
+            "started_at": started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
+            "exit_code": int(code),
+            "error_codes": dict(journal.error_codes()),
+        },
+    )
+    journal.close()
+    return code, run_dir

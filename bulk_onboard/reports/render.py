@@ -1,0 +1,70 @@
+"""The reports people open: results.xlsx and report.html, rendered from a finished run folder.
+
+Every command renders them once its CSV reports and summary.json are written, and
+`bulk-onboard report RUN_DIR` renders them again for any run folder, older ones included.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bulk_onboard.reports.html import write_html_report
+from bulk_onboard.reports.workbook import write_workbook
+from bulk_onboard.runs.read import RunFolder
+
+log = logging.getLogger("bulk_onboard")
+
+RENDERERS: tuple[tuple[str, Callable[[RunFolder], Path]], ...] = (
+    ("results.xlsx", write_workbook),
+    ("report.html", write_html_report),
+)
+
+
+def render_reports(run_dir: Path) -> list[Path]:
+    """Write results.xlsx and report.html into `run_dir`; the paths written.
+
+    Raises RunFolderError if `run_dir` is no finished run folder. A file that can't be written
+    (disk full, permissions) is logged and skipped: the CSV reports are already there, and
+    `bulk-onboard report RUN_DIR` can try again.
+    """
+    folder = RunFolder.open(run_dir)
+    written = []
+    for name, write in RENDERERS:
+        try:
+            written.append(write(folder))
+        except OSError as error:
+            log.error(
+                "Could not write %s in %s (%s); the CSV reports are complete, and "
+                "`bulk-onboard report %s` writes it again.",
+                name,
+                run_dir,
+                error.strerror or error,
+                run_dir,
+                extra={"event": "report_error", "file": name},
+            )
+    return written
+
+
+def render_reports_apart(run_dir: Path, log_format: str) -> None:
+    """Render the reports as `bulk-onboard report RUN_DIR` in a child process.
+
+    Why a child: matplotlib, openpyxl and lxml weigh about 45 MB once imported, on top of what
+    the job imported (pandas, aiohttp, pydantic); apart, a run's peak memory is the larger of
+    the two, not their sum. A child that fails has said why on stderr; the job's exit code
+    stands, as its CSV reports are complete.
+    """
+    command = [sys.executable, "-m", "bulk_onboard", "report", str(run_dir)]
+    done = subprocess.run(
+        [*command, "--log-format", log_format], stdout=subprocess.DEVNULL, check=False
+    )
+    if done.returncode != 0:
+        log.error(
+            "results.xlsx and report.html were not both written; the CSV reports are complete, "
+            "and `bulk-onboard report %s` tries again.",
+            run_dir,
+            extra={"event": "report_error"},
+        )

@@ -1,0 +1,144 @@
+"""The IMAP and SMTP servers a row's mailbox signs in to: host, port, encryption and passwords.
+
+Pure functions: no I/O. What the row leaves out comes from the provider preset or the protocol's
+usual port, with a note saying so; what can't be filled in is a problem naming the column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from bulk_onboard.rows.presets import Preset, provider_for_host
+from bulk_onboard.rows.request import Provider
+from bulk_onboard.rows.values import Cells, app_password
+
+DEFAULT_IMAP_PORT = 993
+DEFAULT_SMTP_PORT = 587
+
+_STARTTLS_BY_PORT = {25: True, 587: True, 2525: True, 465: False}
+_LONGEST_HOST = 253
+_remembered_provider = lru_cache(maxsize=4096)(provider_for_host)
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    """One protocol's fields in the request, and the port it uses when none is given."""
+
+    label: str
+    host_field: str
+    port_field: str
+    username_field: str
+    password_field: str
+    default_port: int
+
+
+IMAP = Protocol(
+    "IMAP",
+    "imap_server",
+    "imap_server_port",
+    "imap_server_username",
+    "imap_server_password",
+    DEFAULT_IMAP_PORT,
+)
+SMTP = Protocol(
+    "SMTP",
+    "smtp_server",
+    "smtp_server_port",
+    "smtp_server_username",
+    "smtp_server_password",
+    DEFAULT_SMTP_PORT,
+)
+
+
+def host_and_port(
+    c: Cells,
+    notes: list[str],
+    filled: list[str],
+    proto: Protocol,
+    host: str,
+    preset: Preset | None,
+    required: bool,
+    default_port: int | None = None,
+) -> tuple[str, int | None]:
+    """The host and port to use for one protocol, from the row or else from the preset.
+
+    Adds the protocol's label to `filled` when the preset supplied the host.
+    """
+    port = c.whole(proto.port_field, "invalid_port", 65535, proto.default_port)
+    if preset is None:
+        known = None
+    elif proto is IMAP:
+        known = (preset.imap_host, preset.imap_port)
+    else:
+        known = (preset.smtp_host, preset.smtp_port)
+    if not host:
+        if known is not None and required:
+            filled.append(proto.label)
+            return known[0], port or known[1]
+        if required:
+            c.fail(
+                "missing_field",
+                proto.host_field,
+                f"{{column}} is empty and the email's domain is not a known provider's; fill in "
+                f"the {proto.label} server's host name.",
+            )
+        return "", port
+    if port is None and not c.failed(proto.port_field):
+        if known is not None and known[0] == host:
+            port = known[1]
+        else:
+            port = default_port or proto.default_port
+        tls = "STARTTLS" if _STARTTLS_BY_PORT.get(port) else "TLS"
+        notes.append(f"'{c.columns.header_for(proto.port_field)}' was empty; used {port} ({tls}).")
+    return host, port
+
+
+def smtp_starttls(c: Cells, security: str | None, smtp_port: int | None) -> bool | None:
+    """MailReach's own column first, then a security column, then what the port implies."""
+    explicit = c.flag("smtp_server_starttls") if "smtp_server_starttls" in c.index else None
+    if explicit is not None:
+        return explicit
+    if security is not None:
+        return security == "starttls"
+    return _STARTTLS_BY_PORT.get(smtp_port) if smtp_port else None
+
+
+def host_provider(host: str) -> Provider | None:
+    """`provider_for_host`, remembered: a sheet names the same few hosts on thousands of rows."""
+    if len(host) > _LONGEST_HOST:  # not a host name, and too long to keep
+        return provider_for_host(host)
+    return _remembered_provider(host)
+
+
+def passwords(
+    c: Cells,
+    notes: list[str],
+    provider: Provider,
+    hosts: tuple[str, str],
+    imap_needed: bool,
+) -> tuple[str, str]:
+    """The IMAP and SMTP passwords, each its own column's or else the shared one.
+
+    Google app passwords lose the spaces Google displays in them; a missing one is a problem.
+    """
+    shared = c.secret("password")
+    imap, smtp = c.secret(IMAP.password_field) or shared, c.secret(SMTP.password_field) or shared
+    if provider == "gmail" or "gmail" in (host_provider(hosts[0]), host_provider(hosts[1])):
+        fixed = app_password(imap), app_password(smtp)
+        if fixed != (imap, smtp):
+            notes.append("Removed the spaces Google shows inside its 16-letter app password.")
+        imap, smtp = fixed
+    if smtp and (imap or not imap_needed):
+        return imap, smtp
+    both_missing = not smtp and not (imap_needed and imap)
+    for proto, password, needed in ((IMAP, imap, imap_needed), (SMTP, smtp, True)):
+        if needed and not password:
+            own_column = proto.password_field in c.columns.index
+            what = f"{proto.label} password" if own_column or not both_missing else "password"
+            c.fail(
+                "missing_field",
+                proto.password_field if own_column else "password",
+                f"No {what} given; fill in {{column}}.",
+            )
+    return imap, smtp

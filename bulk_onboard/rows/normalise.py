@@ -1,0 +1,269 @@
+"""Turn one raw spreadsheet row into a `ConnectRequest`, or into every problem that stops it.
+
+Pure functions: no I/O. Messages name columns as the user's file names them and never hold a
+password; the request is the only place a password goes.
+
+Readings that are ours to choose (documented here because users will ask):
+- Instantly provider codes: 1 = custom IMAP/SMTP, 2 = Google, 3 = Microsoft.
+- A yes/no security column (EmailBison `SMTP Secure`, BrandJet `smtpTls`, `SSL`) follows
+  nodemailer's `secure`: true means TLS from the first byte (port 465 style, so
+  `smtp_server_starttls` false), false means STARTTLS. Words: `ssl`, `tls`, `ssl/tls` and `implicit`
+  mean TLS from the first byte; `starttls` means STARTTLS; `none` and `plain` mean no encryption.
+- A missing last name becomes the email's last name part (`john.smith@` → Smith), else the first
+  name again; a missing first name comes from the email's first name part.
+- Both passwords are sent per protocol (filled from the shared password), never the body's shared
+  `password` field, so the request says exactly what is used where.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pydantic import ValidationError
+
+from bulk_onboard.errors import UsageError
+from bulk_onboard.rows.mail_servers import (
+    IMAP,
+    SMTP,
+    host_and_port,
+    host_provider,
+    passwords,
+    smtp_starttls,
+)
+from bulk_onboard.rows.presets import Preset, preset_for_domain, preset_for_provider
+from bulk_onboard.rows.request import INT32_MAX, ConnectRequest, Provider
+from bulk_onboard.rows.values import Cells, names_in_email
+from bulk_onboard.sheet.aliases import header_key
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.table import Problem, RawRow
+
+_PROVIDERS: dict[str, Provider] = {
+    **dict.fromkeys(("gmail", "google", "googleworkspace", "gsuite", "2"), "gmail"),
+    **dict.fromkeys(
+        ("outlook", "microsoft", "microsoft365", "office365", "o365", "m365", "3"), "outlook"
+    ),
+    **dict.fromkeys(
+        ("custom", "smtp", "imap", "imapsmtp", "smtpimap", "other", "zoho", "1"), "custom"
+    ),
+}
+_AUTH_TYPES = {"plain": "plain", "login": "login", "crammd5": "cram_md5"}
+
+# A sheet's rows share a few domains; what the preset table says of each is remembered. An email
+# that passed the check has at most 254 characters, so the cache stays small.
+_domain_preset = lru_cache(maxsize=4096)(preset_for_domain)
+# The request model's own validator, called without `model_validate`'s per-call bookkeeping.
+_validate_request = ConnectRequest.__pydantic_validator__.validate_python
+
+_MODEL_CODES = {
+    "email": "invalid_email",
+    "imap_server_port": "invalid_port",
+    "smtp_server_port": "invalid_port",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NormaliseOptions:
+    """Run-wide choices: `--provider` and `--dry-run` (sent as the body's `test: true`)."""
+
+    default_provider: str | None = None
+    test: bool = False
+
+    def __post_init__(self) -> None:
+        if self.default_provider is None:
+            return
+        provider = _PROVIDERS.get(header_key(self.default_provider))
+        if provider is None:
+            raise UsageError(
+                f"--provider must be gmail, outlook or custom, not '{self.default_provider}'."
+            )
+        object.__setattr__(self, "default_provider", provider)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedRow:
+    """One row after normalising: a request to send, or the problems that stop it."""
+
+    row: int
+    email: str
+    request: ConnectRequest | None  # None iff problems
+    problems: tuple[Problem, ...]
+    notes: tuple[str, ...]
+    original: dict[str, str]  # report header -> raw cell, secret columns blanked
+
+
+def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> NormalisedRow:
+    """Normalise and validate one row, reporting every problem it has at once."""
+    c = Cells(raw.cells, columns)
+    # This runs once per row of sheets with a million rows: the optional columns most sheets
+    # don't have are skipped by one look at `present` instead of being read as blanks.
+    present = columns.index
+    notes: list[str] = []
+
+    email, email_ok = c.email()
+    domain_preset = _domain_preset(email.rpartition("@")[2]) if email_ok else None
+    if domain_preset is not None and domain_preset.oauth_only:
+        c.fail(
+            "oauth_required",
+            "email",
+            "Microsoft ended password sign-in for third-party apps on personal Outlook.com, "
+            "Hotmail, Live and MSN accounts on 16 Sep 2024; connect this mailbox with OAuth in "
+            "MailReach instead.",
+        )
+    smtp_only = c.flag("smtp_only") if "smtp_only" in present else None
+    security = c.security() if "smtp_security" in present else None
+    imap_host, smtp_host = c.host(IMAP.host_field), c.host(SMTP.host_field)
+    provider = _provider(c, options, domain_preset, imap_host, smtp_host)
+    preset = domain_preset or preset_for_provider(provider)
+    filled: list[str] = []
+    imap_host, imap_port = host_and_port(c, notes, filled, IMAP, imap_host, preset, not smtp_only)
+    smtp_host, smtp_port = host_and_port(
+        c, notes, filled, SMTP, smtp_host, preset, True, 465 if security == "tls" else None
+    )
+    if preset is not None and filled:
+        notes.insert(0, f"{' and '.join(filled)} settings filled from the {preset.name} preset.")
+    first_name, last_name = _names(c, notes, email if email_ok else "")
+    imap_password, smtp_password = passwords(
+        c, notes, provider, (imap_host, smtp_host), imap_needed=not smtp_only
+    )
+    # Read in the order of the request's fields, which is the order their problems are listed in.
+    account_id = c.whole("id", "invalid_value", INT32_MAX, 12345) if "id" in present else None
+    starttls = smtp_starttls(c, security, smtp_port)
+    auth_type = (
+        c.choice("smtp_server_auth_type", _AUTH_TYPES, "plain, login or cram_md5")
+        if "smtp_server_auth_type" in present
+        else None
+    )
+    imap_issue = c.flag("imap_issue") if "imap_issue" in present else None
+    spamchecker_only = c.flag("spamchecker_only") if "spamchecker_only" in present else None
+    if c.problems:
+        return NormalisedRow(
+            raw.number, email, None, tuple(c.problems), tuple(notes), _original(c.cells, columns)
+        )
+    body: dict[str, object] = {
+        "email": email,
+        "first_name": first_name,
+        "last_name": last_name,
+        "provider": provider,
+    }
+    for name, value in (
+        ("id", account_id),
+        ("smtp_server_starttls", starttls),
+        ("smtp_server_auth_type", auth_type),
+        ("smtp_only", smtp_only),
+        ("imap_issue", imap_issue),
+        ("spamchecker_only", spamchecker_only),
+        ("test", True if options.test else None),
+    ):
+        if value is not None:
+            body[name] = value
+    username = c.text("username") or email
+    for proto, host, port, password in (
+        (IMAP, imap_host, imap_port, imap_password),
+        (SMTP, smtp_host, smtp_port, smtp_password),
+    ):
+        if host:
+            body[proto.host_field] = host
+            if port is not None:
+                body[proto.port_field] = port
+            body[proto.username_field] = (
+                c.text(proto.username_field) if proto.username_field in present else ""
+            ) or username
+            if password:
+                body[proto.password_field] = password
+    try:
+        request = _validate_request(body)
+    except ValidationError as exc:
+        problems = problems_from_validation_error(exc, columns)
+        return NormalisedRow(
+            raw.number, email, None, problems, tuple(notes), _original(c.cells, columns)
+        )
+    return NormalisedRow(raw.number, email, request, (), tuple(notes), _original(c.cells, columns))
+
+
+def _provider(
+    c: Cells,
+    options: NormaliseOptions,
+    domain_preset: Preset | None,
+    imap_host: str,
+    smtp_host: str,
+) -> Provider:
+    named = (
+        c.choice(
+            "provider",
+            _PROVIDERS,
+            "gmail, outlook or custom (Google, Microsoft, SMTP and Instantly's 1, 2, 3 also work)",
+        )
+        if "provider" in c.index
+        else None
+    )
+    if named is not None:
+        return named
+    by_host = host_provider(imap_host) or host_provider(smtp_host)
+    if by_host is not None:
+        return by_host
+    if domain_preset is not None:
+        return domain_preset.provider
+    return _PROVIDERS.get(options.default_provider or "", "custom")
+
+
+def _names(c: Cells, notes: list[str], email: str) -> tuple[str, str]:
+    first, last = c.text("first_name"), c.text("last_name")
+    if not first and not last:
+        words = c.text("name").split()
+        first, last = (" ".join(words[:-1]), words[-1]) if len(words) > 1 else ("".join(words), "")
+    if first and last:
+        return first, last
+    guess = names_in_email(email)
+    if not first and not last and guess:
+        first, last = guess[0], guess[-1]
+        notes.append(f"Name was missing; used '{first} {last}' from the email.")
+    elif not first and guess:
+        first = guess[0]
+        notes.append(f"First name was missing; used '{first}' from the email.")
+    if not first:
+        # Blame the single name column when that is what the file uses for names.
+        only_name = "name" in c.columns.index and "first_name" not in c.columns.index
+        blank = ("first_name",) if last else ("first_name", "last_name")
+        for field in ("name",) if only_name else blank:
+            c.fail(
+                "missing_field",
+                field,
+                "{column} is empty and no name can be read from the email; fill in the name.",
+            )
+    elif not last and len(guess) > 1:
+        last = guess[-1]
+        notes.append(f"Last name was missing; used '{last}' from the email.")
+    elif not last:
+        last = first
+        notes.append(f"Last name was missing; used the first name '{first}' again.")
+    return first, last
+
+
+def problems_from_validation_error(
+    error: ValidationError, columns: ColumnMap
+) -> tuple[Problem, ...]:
+    """The model's complaints as Problems naming the user's columns, one per column.
+
+    The row checks above catch everything the model would refuse, with better words; this is the
+    net under them, so a gap between the two still fails the row rather than the run.
+    """
+    problems: dict[str, Problem] = {}
+    # include_input=False: the offending value may be a password.
+    for detail in error.errors(include_url=False, include_context=False, include_input=False):
+        field = str(detail["loc"][0]) if detail["loc"] else "email"
+        header = columns.header_for(field)
+        if detail["type"] in ("missing", "string_too_short"):
+            problem = Problem("missing_field", header, f"'{header}' is empty; fill it in.")
+        else:
+            reason = detail["msg"][:1].lower() + detail["msg"][1:]
+            message = f"'{header}' is not accepted by MailReach ({reason}); correct it."
+            problem = Problem(_MODEL_CODES.get(field, "invalid_value"), header, message)
+        problems.setdefault(header, problem)
+    return tuple(problems.values())
+
+
+def _original(cells: tuple[str, ...], columns: ColumnMap) -> dict[str, str]:
+    original = dict(zip(columns.report_headers, cells, strict=False))
+    original.update(columns.blanked_secrets)
+    return original

@@ -1,0 +1,139 @@
+"""Which column of the user's file holds which field, decided once per file from its header."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from bulk_onboard.base.printable import printable
+from bulk_onboard.errors import InputError
+from bulk_onboard.sheet.aliases import FIELD_ALIASES, FIELD_BY_KEY, PASSWORD_FIELDS, header_key
+
+# An unknown column whose header holds one of these is treated as a secret and blanked in reports.
+# Unknown columns whose header key contains one of these are blanked in reports, like passwords.
+SECRET_HINTS = (
+    "pass", "pwd", "secret", "token", "apikey",
+    "kennwort", "contrase", "senha", "wachtwoord", "parola", "haslo", "salasana",
+)  # fmt: skip
+MAX_HEADERS_SHOWN = 10
+MAX_HEADER_CHARS = 40
+# failed.csv's own columns (reports.FAILED_COLUMNS, checked by a test): an input column of the
+# same name gets a " (B)"-style suffix there, so reading the report by name stays unambiguous.
+REPORT_OWN_COLUMNS = ("row", "email", "stage", "error_code", "http_status", "message", "hint",
+                      "attempts")  # fmt: skip
+
+
+def column_letters(index: int) -> str:
+    """The spreadsheet letters of column `index` (0-based): 0 -> A, 26 -> AA."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def column_label(index: int) -> str:
+    """How a user finds column `index` (0-based): `column 3 (C)`."""
+    return f"column {index + 1} ({column_letters(index)})"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMap:
+    """The mapping of fields to column indices for one header row.
+
+    `report_headers` names every column uniquely (a blank or repeated header gets its column
+    letter), so it is what keys a row's `original` cells.
+    """
+
+    headers: tuple[str, ...]
+    report_headers: tuple[str, ...]
+    index: Mapping[str, int]  # field -> column index
+    ignored: tuple[str, ...]  # report headers of the columns no field uses
+    secret_columns: frozenset[int]
+    blanked_secrets: Mapping[str, str]  # report header -> "" for each secret column
+
+    def ignored_shown(self) -> str:
+        """The unused columns, listed safely for a terminal or a log line."""
+        return ", ".join(printable(h, MAX_HEADER_CHARS) for h in self.ignored)
+
+    @classmethod
+    def from_headers(cls, headers: Sequence[str]) -> ColumnMap:
+        """Map a header row; raise `InputError` if it has no email column or two for one field."""
+        shown = tuple(h.strip() for h in headers)
+        index: dict[str, int] = {}
+        ignored: list[str] = []
+        secret: set[int] = set()
+        report = _report_headers(shown)
+        for i, header in enumerate(shown):
+            key = header_key(header)
+            field = FIELD_BY_KEY.get(key)
+            if field is None:
+                ignored.append(report[i])
+                if _looks_secret(key):
+                    secret.add(i)
+                continue
+            if field in index:
+                first = index[field]
+                raise InputError(
+                    f"Columns '{printable(shown[first], MAX_HEADER_CHARS)}' in "
+                    f"{column_label(first)} and '{printable(header, MAX_HEADER_CHARS)}' in "
+                    f"{column_label(i)} both mean '{FIELD_ALIASES[field][0]}': keep one of them "
+                    "and remove or rename the other."
+                )
+            index[field] = i
+            if field in PASSWORD_FIELDS:
+                secret.add(i)
+        if "email" not in index:
+            raise InputError(
+                f"No email column found: name one of the columns 'Email' (headers seen: "
+                f"{_headers_seen(shown)})."
+            )
+        return cls(
+            headers=tuple(headers),
+            report_headers=report,
+            index=MappingProxyType(index),
+            ignored=tuple(ignored),
+            secret_columns=frozenset(secret),
+            blanked_secrets=MappingProxyType(
+                dict.fromkeys((report[i] for i in sorted(secret)), "")
+            ),
+        )
+
+    def header_for(self, field: str) -> str:
+        """The header the user's file gives `field`; its usual spelling when the file lacks it."""
+        i = self.index.get(field)
+        return FIELD_ALIASES.get(field, (field,))[0] if i is None else self.report_headers[i]
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(user header, field) for every mapped column, in the file's column order."""
+        by_column = sorted(self.index.items(), key=lambda item: item[1])
+        return [(self.headers[i].strip(), field) for field, i in by_column]
+
+
+def _looks_secret(key: str) -> bool:
+    """An unknown header that names a password: 'App Password', 'SMTP PW', 'Kennwort'..."""
+    return any(hint in key for hint in SECRET_HINTS) or key.startswith("pw") or key.endswith("pw")
+
+
+def _report_headers(shown: Sequence[str]) -> tuple[str, ...]:
+    seen: set[str] = set(REPORT_OWN_COLUMNS)
+    names: list[str] = []
+    for i, header in enumerate(shown):
+        name = header or f"Column {column_letters(i)}"
+        if name in seen:
+            name = f"{name} ({column_letters(i)})"
+        seen.add(name)
+        names.append(name)
+    return tuple(names)
+
+
+def _headers_seen(shown: Sequence[str]) -> str:
+    if any("@" in h for h in shown):
+        # The first line is data, not a header: its cells may hold a password; never echo them.
+        return "the first line holds an email address, so it looks like data: add a header row"
+    named = [printable(h, MAX_HEADER_CHARS) for h in shown if h] or ["none"]
+    listed = ", ".join(named[:MAX_HEADERS_SHOWN])
+    more = len(named) - MAX_HEADERS_SHOWN
+    return f"{listed} and {more} more" if more > 0 else listed

@@ -1,0 +1,133 @@
+"""Read one sheet of an .xlsx/.xlsm workbook as rows of text, streaming (openpyxl read-only)."""
+
+from __future__ import annotations
+
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import date, datetime, time
+from typing import BinaryIO
+
+import openpyxl
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+from bulk_onboard.errors import InputError
+from bulk_onboard.sheet.table import RawRow
+
+# What a damaged, encrypted or mislabelled workbook raises from inside openpyxl and zipfile; XML
+# parse errors (ElementTree's and lxml's) are SyntaxError subclasses.
+_BROKEN = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError, zlib.error)
+
+
+def open_sheet(
+    handle: BinaryIO, path: str, sheet: str | None, chunk_rows: int, resources: ExitStack
+) -> tuple[str, tuple[str, ...], Iterator[list[RawRow]]]:
+    """Open a sheet: its title, its raw header cells and its chunks of rows.
+
+    The header is the first row holding a value; trailing empty header cells are dropped. Row
+    numbers are the sheet's own, so they match what Excel shows even after blank rows, which are
+    skipped. The workbook's closing is pushed onto `resources`. Iterating the chunks raises
+    InputError for a damaged sheet or for a value in a column that has no header.
+    """
+    name = f"Input file '{path}'"
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and extensions it drops; none of that matters for values.
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+    except _BROKEN:
+        raise InputError(_broken(name)) from None
+    resources.callback(book.close)
+    worksheet = _pick(book, sheet, name)
+    # Tools other than Excel often write a wrong <dimension>, which would make read-only mode cut
+    # rows short; forgetting it makes openpyxl read every cell that is really there.
+    worksheet.reset_dimensions()
+    rows = enumerate(_values(worksheet, name), start=1)
+    for _, values in rows:
+        header = [_text(value) for value in values]
+        while header and not header[-1].strip():
+            header.pop()
+        if header:
+            return worksheet.title, tuple(header), _chunks(rows, len(header), chunk_rows)
+    raise InputError(
+        f"Sheet '{worksheet.title}' of input file '{path}' is empty:"
+        " it needs a header row and at least one data row."
+    )
+
+
+def _pick(book: Workbook, sheet: str | None, name: str) -> ReadOnlyWorksheet:
+    worksheets = [ws for ws in book.worksheets if isinstance(ws, ReadOnlyWorksheet)]
+    if not worksheets:
+        raise InputError(f"{name} has no worksheet: add one holding the mailboxes.")
+    if sheet is None:
+        return worksheets[0]
+    # Excel refuses two sheet names that differ only in case, so matching without case is safe.
+    for worksheet in worksheets:
+        if worksheet.title.casefold() == sheet.casefold():
+            return worksheet
+    available = ", ".join(f"'{ws.title}'" for ws in worksheets)
+    raise InputError(f"{name} has no sheet named '{sheet}': pass one of {available} with --sheet.")
+
+
+def _values(worksheet: ReadOnlyWorksheet, name: str) -> Iterator[tuple[object, ...]]:
+    rows = iter(worksheet.values)
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except _BROKEN:
+            raise InputError(_broken(name)) from None
+        yield values
+
+
+def _chunks(
+    rows: Iterator[tuple[int, tuple[object, ...]]], width: int, chunk_rows: int
+) -> Iterator[list[RawRow]]:
+    batch: list[RawRow] = []
+    for number, values in rows:
+        cells = [_text(value) for value in values]
+        for index in range(width, len(cells)):
+            # Dropping it silently would lose data; it is usually a note typed beside the table.
+            if cells[index].strip():
+                raise InputError(
+                    f"Row {number} has a value in column {get_column_letter(index + 1)}, which"
+                    " has no header: give that column a header, or clear the cell."
+                )
+        if not "".join(cells).strip():
+            continue
+        del cells[width:]
+        cells.extend([""] * (width - len(cells)))
+        batch.append(RawRow(number, tuple(cells)))
+        if len(batch) == chunk_rows:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _text(value: object) -> str:
+    """A cell's value as the text a person sees: 993 not 993.0, true/false, ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _broken(name: str) -> str:
+    return (
+        f"{name} is not a readable .xlsx workbook (it may be damaged, password-protected or an old"
+        " .xls file): open it in Excel and save it as .xlsx or as CSV."
+    )
