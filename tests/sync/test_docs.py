@@ -17,7 +17,7 @@ import yaml
 
 from bulk_onboard.cli import build_parser
 
-EXAMPLES = Path(__file__).parent.parent / "docs" / "examples"
+EXAMPLES = Path(__file__).parents[2] / "docs" / "examples"
 SERVICE = EXAMPLES / "bulk-onboard-sync.service"
 TIMER = EXAMPLES / "bulk-onboard-sync.timer"
 CRONTAB = EXAMPLES / "bulk-onboard-sync.crontab"

@@ -19,7 +19,7 @@ from bulk_onboard.sandbox import Sandbox, SandboxConfig, running_sandbox
 
 KEY = {"X-Api-Key": "sandbox"}
 SECRET = "s3cret-Pa55word-nobody-echoes"
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 Json = Any
 

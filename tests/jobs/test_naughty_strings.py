@@ -46,7 +46,7 @@ from tests.support.hygiene import (
 )
 from tests.support.sandbox_process import SANDBOX_KEY, sandbox_process
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 BLNS: list[str] = json.loads((DATA / "blns.json").read_text(encoding="utf-8"))
 EXTRA = [
     "two\nlines",

@@ -21,7 +21,7 @@ from tests.support.cli import (
 from tests.support.sandbox_process import SANDBOX_KEY, SandboxProcess, sandbox_process
 from tests.support.windows import most_in_any_second
 
-SAMPLES = Path(__file__).parent.parent / "samples"
+SAMPLES = Path(__file__).parents[2] / "samples"
 FAST = ["--rate", "0", "--backoff", "0.01", "--no-progress"]
 
 SAMPLE_CASES = [

@@ -20,7 +20,7 @@ from bulk_onboard.rows.request import ConnectRequest
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 BASE = {
     "Email": "ann.lee@acme.test",
