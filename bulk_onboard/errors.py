@@ -1,8 +1,14 @@
-"""Typed failures and SPEC.md's exit codes. Each exception carries one sentence for a person."""
+"""Typed failures and SPEC.md's exit codes. Each exception carries one sentence for a person.
+
+One exception class per exit code other than 0 and 1 (a finished run, whose rows may have
+failed), so a Python caller and a shell script see the same thing: `error.exit_code` is the
+code the command line exits with, and `error.run_dir` the run folder, when one was written.
+"""
 
 from __future__ import annotations
 
 from enum import IntEnum
+from pathlib import Path
 
 
 class ExitCode(IntEnum):
@@ -22,9 +28,12 @@ class BulkOnboardError(Exception):
     """A failure a user caused or can fix; `str()` is one sentence, with no secret in it."""
 
     exit_code: ExitCode = ExitCode.SOME_FAILED
+    run_dir: Path | None = None  # the run folder the job wrote before it stopped, if any
 
 
 class UsageError(BulkOnboardError):
+    """An option or argument can't be used as given (exit 2)."""
+
     exit_code = ExitCode.USAGE
 
 
@@ -35,4 +44,50 @@ class InputError(BulkOnboardError):
 
 
 class InputMissingError(BulkOnboardError):
+    """The input file does not exist (exit 66)."""
+
     exit_code = ExitCode.NO_INPUT
+
+
+class ApiUnavailableError(BulkOnboardError):
+    """The API (or the sandbox standing in for it) could not be reached (exit 69)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class LockedError(BulkOnboardError):
+    """Another sync holds the state's lock: try later (exit 75)."""
+
+    exit_code = ExitCode.LOCKED
+
+
+class KeyRefusedError(BulkOnboardError):
+    """MailReach refused the API key (exit 77)."""
+
+    exit_code = ExitCode.KEY_REFUSED
+
+
+class RunInterrupted(BulkOnboardError):
+    """SIGINT (exit 130) or SIGTERM (exit 143) stopped the job; its reports are written."""
+
+    exit_code = ExitCode.SIGINT
+
+
+ERRORS: dict[ExitCode, type[BulkOnboardError]] = {
+    ExitCode.USAGE: UsageError,
+    ExitCode.DATA_ERROR: InputError,
+    ExitCode.NO_INPUT: InputMissingError,
+    ExitCode.UNAVAILABLE: ApiUnavailableError,
+    ExitCode.LOCKED: LockedError,
+    ExitCode.KEY_REFUSED: KeyRefusedError,
+    ExitCode.SIGINT: RunInterrupted,
+    ExitCode.SIGTERM: RunInterrupted,
+}
+
+
+def error_for(code: ExitCode, message: str, run_dir: Path | None = None) -> BulkOnboardError:
+    """The exception that stands for exit code `code` (a job that ended with it)."""
+    error = ERRORS.get(code, BulkOnboardError)(message)
+    error.exit_code = code
+    error.run_dir = run_dir
+    return error

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bulk_onboard import __version__
+from bulk_onboard.base.version import __version__
 
 USER_AGENT = f"bulk-onboard/{__version__}"
 CONNECT_TIMEOUT_S = 10.0

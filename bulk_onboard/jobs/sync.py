@@ -31,7 +31,7 @@ from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.pool import Pool
 from bulk_onboard.engine.progress import Progress
 from bulk_onboard.engine.stopping import StopControl, signals_handled
-from bulk_onboard.errors import BulkOnboardError, ExitCode
+from bulk_onboard.errors import ExitCode
 from bulk_onboard.jobs.run import _manifest as run_manifest
 from bulk_onboard.jobs.run import open_input, rows_of
 from bulk_onboard.reports.changes import write_changes
@@ -74,20 +74,15 @@ def default_state_path(out: Path) -> Path:
 
 async def sync_job(
     settings: SyncSettings, argv: Sequence[str], stdin_bytes: bytes | None = None
-) -> tuple[ExitCode, Path | None, str]:
-    """Run one sync: (exit code, run folder or None if none was made, error sentence or "").
+) -> tuple[ExitCode, Path]:
+    """Run one sync: its exit code and run folder.
 
-    A failure a user can cause (lock held, unreadable input, bad state) is logged and becomes
-    the exit code, so `print_result` can still give a scheduler its summary line.
+    A failure a user can cause before the folder is made (lock held, unreadable input, bad
+    state) is raised as it is; `bulk-onboard sync` still gives a scheduler its summary line.
     """
-    try:
-        settings.state.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-        with StateLock(lock_path_for(settings.state)):
-            code, run_dir = await _sync_locked(settings, argv, stdin_bytes)
-            return code, run_dir, ""
-    except BulkOnboardError as error:
-        log.error("error: %s", error, extra={"event": "error", "exit_code": int(error.exit_code)})
-        return error.exit_code, None, str(error)
+    settings.state.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    with StateLock(lock_path_for(settings.state)):
+        return await _sync_locked(settings, argv, stdin_bytes)
 
 
 @dataclass(slots=True)

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
 
-from bulk_onboard import __version__
 from bulk_onboard.base.outcomes import Outcome, Status
 from bulk_onboard.base.printable import printable
+from bulk_onboard.base.version import __version__
 from bulk_onboard.engine.journal import FirstRows, Journal
 from bulk_onboard.errors import ExitCode, InputError
 from bulk_onboard.reports.csv_reports import ReportWriter, write_json

@@ -14,9 +14,9 @@ from typing import Any, Final
 import jinja2
 from markupsafe import Markup
 
-from bulk_onboard import __version__
 from bulk_onboard.base.atomic import write_text
 from bulk_onboard.base.outcomes import Unprocessed
+from bulk_onboard.base.version import __version__
 from bulk_onboard.reports.charts import histogram_svg
 from bulk_onboard.reports.health import (
     CHART_SCORE,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bulk_onboard.base.outcomes import Status
-from bulk_onboard.errors import BulkOnboardError, ExitCode
+from bulk_onboard.errors import ExitCode, InputError, InputMissingError
 from bulk_onboard.runs.files import CHANGES_FILE, LATEST, REPORT_FILES
 
 # The reports a folder may hold, in the order people read them; `changes` is sync's drift.
@@ -31,13 +31,13 @@ _FILES = {**{s.value: name for s, name in REPORT_FILES.items()}, "changes": CHAN
 csv.field_size_limit(2**31 - 1)
 
 
-class RunFolderError(BulkOnboardError):
+class RunFolderError(InputError):
     """The folder is not a finished run folder; the message says what to do."""
 
-    exit_code = ExitCode.DATA_ERROR
 
+class RunFolderMissingError(RunFolderError, InputMissingError):
+    """The folder does not exist (exit 66)."""
 
-class RunFolderMissingError(RunFolderError):
     exit_code = ExitCode.NO_INPUT
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bulk_onboard.errors import BulkOnboardError, ExitCode
+from bulk_onboard.errors import ApiUnavailableError
 from bulk_onboard.sandbox.app import create_app
 from bulk_onboard.sandbox.config import DEFAULT_PORT, SandboxConfig
 from bulk_onboard.sandbox.middleware import STATE, SandboxState
@@ -20,11 +20,9 @@ from bulk_onboard.sandbox.middleware import STATE, SandboxState
 SHUTDOWN_GRACE_S = 1.0
 
 
-class SandboxStartError(BulkOnboardError):
-    """The sandbox could not listen (port taken, address not local...)."""
-
-    # sysexits' EX_UNAVAILABLE: the service asked for can't be provided.
-    exit_code = ExitCode.UNAVAILABLE
+class SandboxStartError(ApiUnavailableError):
+    """The sandbox could not listen (port taken, address not local...): sysexits' EX_UNAVAILABLE,
+    the service asked for can't be provided."""
 
 
 @dataclass(frozen=True, slots=True)

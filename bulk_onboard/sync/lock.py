@@ -16,15 +16,13 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from bulk_onboard.errors import BulkOnboardError, ExitCode
+from bulk_onboard.errors import LockedError
 
 LOCK_SUFFIX = ".lock"
 
 
-class SyncLocked(BulkOnboardError):
+class SyncLocked(LockedError):
     """Another run holds the state's lock: try later (exit 75)."""
-
-    exit_code = ExitCode.LOCKED
 
 
 def lock_path_for(state_path: Path) -> Path:

@@ -1,0 +1,50 @@
+"""`bulk-onboard check`: the local preflight only (DNS, IMAP login, SMTP AUTH); no API call."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+
+from bulk_onboard.commands.options import (
+    add_read_options,
+    count,
+    finished,
+    progress_bar,
+    read_options,
+    stdin_of,
+)
+from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
+from bulk_onboard.settings import DEFAULT_CONCURRENCY
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    chk = sub.add_parser(
+        "check", help="local preflight only: DNS, IMAP login and SMTP AUTH per row; no API call"
+    )
+    add_read_options(chk)
+    chk.add_argument(
+        "--concurrency",
+        type=count,
+        default=DEFAULT_CONCURRENCY,
+        help=f"rows checked at once at most (default {DEFAULT_CONCURRENCY})",
+    )
+    add_preflight_options(chk, timeout_flag="--timeout")
+
+
+def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bulk_onboard import library
+
+    os.umask(0o077)
+    preflight = preflight_settings(args, args.concurrency)
+    return finished(
+        lambda: library.check(
+            args.input,
+            **read_options(args),
+            preflight=preflight,
+            stdin=stdin_of(args.input),
+            progress_bar=progress_bar(args),
+            command_line=argv,
+        ),
+        args.log_format,
+    )

@@ -1,0 +1,278 @@
+"""What several commands share: number types, the reading and submitting options, the API key.
+
+The command line is the only reader of the environment (`MAILREACH_API_KEY`,
+`MAILREACH_API_URL`); everything below it is handed what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, TypedDict
+
+from bulk_onboard.errors import BulkOnboardError, UsageError
+from bulk_onboard.settings import (
+    DEFAULT_API_URL,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_GRACE_S,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_RATE,
+    DEFAULT_TIMEOUT_S,
+)
+
+if TYPE_CHECKING:
+    from bulk_onboard.runs.result import RunResult
+
+KEY_ENV = "MAILREACH_API_KEY"
+URL_ENV = "MAILREACH_API_URL"
+
+
+def seconds(text: str) -> float:
+    """A positive number of seconds."""
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+    return value
+
+
+def grace(text: str) -> float:
+    """Zero or more seconds."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+def rate(text: str) -> float | None:
+    """Requests per second; 0/none/unlimited means no limit."""
+    if text.strip().lower() in ("0", "none", "unlimited", "inf"):
+        return None
+    value = _number(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def add_log_format(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-format", choices=("text", "json"), default="text")
+
+
+def add_read_options(p: argparse.ArgumentParser, *, input_optional: bool = False) -> None:
+    """The input and how to read it, --provider, --out, logging and progress."""
+    p.add_argument(
+        "input",
+        nargs="?" if input_optional else None,
+        help="a .csv/.tsv/.txt/.xlsx file, or - for CSV on standard input",
+    )
+    p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
+    p.add_argument("--encoding", help="the text encoding (default: UTF-8, else Windows-1252)")
+    p.add_argument("--delimiter", help="the delimiter: , ; tab | (default: sniffed)")
+    p.add_argument(
+        "--provider",
+        choices=("gmail", "outlook", "custom"),
+        help="provider for rows that name none and can't be inferred",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("output"),
+        help="parent folder of run folders (default: ./output)",
+    )
+    add_log_format(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_submit_options(run: argparse.ArgumentParser) -> None:
+    """Options of the commands that submit rows to the API: run and sync."""
+    run.add_argument("--api-url", help=f"API base before /v1 (env {URL_ENV}, else the real one)")
+    run.add_argument(
+        "--api-key-file",
+        type=Path,
+        help=f"file holding the API key, mode 0600 (default: env {KEY_ENV})",
+    )
+    run.add_argument(
+        "--bearer", action="store_true", help="send the key as 'X-Api-Key: Bearer <key>'"
+    )
+    run.add_argument(
+        "--rate",
+        type=rate,
+        default=DEFAULT_RATE,
+        help=f"requests per second, never exceeded (default {DEFAULT_RATE:g}; 0 = unlimited)",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=count,
+        default=DEFAULT_CONCURRENCY,
+        help=f"requests in flight at most (default {DEFAULT_CONCURRENCY})",
+    )
+    run.add_argument(
+        "--timeout",
+        type=seconds,
+        default=DEFAULT_TIMEOUT_S,
+        help="overall deadline of one request in seconds (default 60)",
+    )
+    run.add_argument(
+        "--max-attempts",
+        type=count,
+        default=DEFAULT_MAX_ATTEMPTS,
+        help="tries per row for retryable failures (default 5)",
+    )
+    run.add_argument(
+        "--backoff",
+        type=seconds,
+        default=1.0,
+        help="base of the 1-2-4-8 x backoff between retries, seconds (default 1)",
+    )
+    run.add_argument(
+        "--grace",
+        type=grace,
+        default=DEFAULT_GRACE_S,
+        help="after Ctrl-C/SIGTERM, seconds in-flight requests may finish (default 10)",
+    )
+    run.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against a local sandbox API started in-process (no key needed)",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="send test: true — MailReach tests the logins and saves nothing",
+    )
+
+
+def read_api_key(key_file: Path | None) -> str | None:
+    """The key from --api-key-file (refused if group/world readable), else the environment."""
+    if key_file is not None:
+        try:
+            mode = key_file.stat().st_mode
+        except OSError:
+            raise UsageError(f"The API key file {key_file} can't be read.") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise UsageError(
+                f"The API key file {key_file} is readable by other users: "
+                f"run `chmod 600 {key_file}` first."
+            )
+        key = key_file.read_text(encoding="utf-8", errors="replace").strip()
+        if not key:
+            raise UsageError(f"The API key file {key_file} is empty.")
+        return key
+    return os.environ.get(KEY_ENV, "").strip() or None
+
+
+class ReadingOptions(TypedDict):
+    """The Python API's reading options, as every job takes them."""
+
+    provider: str | None
+    sheet: str | None
+    encoding: str | None
+    delimiter: str | None
+    out: Path
+
+
+class SubmitOptions(ReadingOptions):
+    """The Python API's options of the jobs that talk to MailReach (run, sync)."""
+
+    api_key: str | None
+    api_url: str
+    sandbox: bool
+    bearer: bool
+    rate: float | None
+    concurrency: int
+    timeout_s: float
+    max_attempts: int
+    backoff_s: float
+    grace_s: float
+    dry_run: bool
+
+
+def api_options(args: argparse.Namespace) -> SubmitOptions:
+    """The Python API's options of a submitting command (run, sync), the key included.
+
+    Raises UsageError when there is no key and no --sandbox.
+    """
+    key = None if args.sandbox else read_api_key(args.api_key_file)
+    if not args.sandbox and key is None:
+        raise UsageError(
+            f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."
+        )
+    os.umask(0o077)  # every report, journal, state and folder is private to the user
+    return {
+        **read_options(args),
+        "api_key": key,
+        "api_url": args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
+        "sandbox": args.sandbox,
+        "bearer": args.bearer,
+        "rate": args.rate,
+        "concurrency": args.concurrency,
+        "timeout_s": args.timeout,
+        "max_attempts": args.max_attempts,
+        "backoff_s": args.backoff,
+        "grace_s": args.grace,
+        "dry_run": args.dry_run,
+    }
+
+
+def read_options(args: argparse.Namespace) -> ReadingOptions:
+    """The Python API's reading options: the sheet, encoding, delimiter, provider and --out."""
+    return {
+        "provider": args.provider,
+        "sheet": args.sheet,
+        "encoding": args.encoding,
+        "delimiter": args.delimiter,
+        "out": args.out,
+    }
+
+
+def progress_bar(args: argparse.Namespace) -> bool:
+    """A bar unless --no-progress, and only on a terminal."""
+    return not args.no_progress and sys.stderr.isatty()
+
+
+def stdin_of(input_path: str | None) -> BinaryIO | None:
+    """Standard input when the input is "-" (read once, by the job)."""
+    return sys.stdin.buffer if input_path == "-" else None
+
+
+def finished(job: Callable[[], RunResult], log_format: str) -> int:
+    """Run a job, print the summary of the run folder it wrote, and return its exit code.
+
+    A job that stopped after writing its folder (key refused, API gone, a signal) has its
+    summary printed too; an error before any folder was written is left to the caller.
+    """
+    from bulk_onboard.runs.summary_table import print_summary
+
+    try:
+        result = job()
+    except BulkOnboardError as error:
+        if error.run_dir is None:
+            raise
+        print_summary(error.run_dir, as_json=log_format == "json")
+        return error.exit_code
+    print_summary(result.run_dir, as_json=log_format == "json")
+    return result.exit_code

@@ -1,0 +1,68 @@
+"""`bulk-onboard run`: read, validate, submit and report (the main job)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from bulk_onboard.commands.options import (
+    add_read_options,
+    add_submit_options,
+    api_options,
+    finished,
+    progress_bar,
+    stdin_of,
+)
+from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="read, validate, submit and report (the main job)")
+    add_read_options(run, input_optional=True)
+    again = run.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="finish an interrupted run in its folder; settled rows are not resent",
+    )
+    again.add_argument(
+        "--retry-failed",
+        type=Path,
+        metavar="RUN_DIR",
+        help="a new run of the rows that failed or were unprocessed in RUN_DIR",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="with --resume: carry on even though the input changed since",
+    )
+    add_submit_options(run)
+    run.add_argument(
+        "--preflight",
+        action="store_true",
+        help="check each row locally first (DNS, IMAP login, SMTP AUTH); failing rows are not sent",
+    )
+    add_preflight_options(run, timeout_flag="--preflight-timeout")
+
+
+def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bulk_onboard import library
+
+    options = api_options(args)
+    preflight = preflight_settings(args, args.concurrency) if args.preflight else None
+    return finished(
+        lambda: library.run(
+            args.input,
+            **options,
+            preflight=preflight,
+            resume=args.resume,
+            retry_failed=args.retry_failed,
+            force=args.force,
+            stdin=stdin_of(args.input),
+            progress_bar=progress_bar(args),
+            command_line=argv,
+        ),
+        args.log_format,
+    )

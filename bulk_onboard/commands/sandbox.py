@@ -1,0 +1,65 @@
+"""`bulk-onboard sandbox`: serve the local MailReach-compatible API until stopped."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from bulk_onboard.errors import ExitCode, UsageError
+from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
+from bulk_onboard.settings import DEFAULT_CONCURRENCY
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
+    box.add_argument("--host", default="127.0.0.1")
+    box.add_argument("--port", type=int, default=8025, help="0 picks a free port")
+    box.add_argument(
+        "--api-key",
+        dest="sandbox_key",
+        default="sandbox",
+        help="the key the sandbox accepts (a test value, not a secret)",
+    )
+    box.add_argument("--latency-ms", type=float, default=0.0)
+    box.add_argument("--jitter-ms", type=float, default=0.0, help="uniform, added to latency")
+    box.add_argument("--rate-limit", type=float, default=None, help="429 past R requests/s")
+    box.add_argument("--fail-rate", type=float, default=0.0, help="fraction answered 503")
+    box.add_argument("--reset-rate", type=float, default=0.0, help="fraction dropped")
+    box.add_argument("--db", help="keep accounts in this SQLite file (default: memory)")
+    box.add_argument("--seed", type=int, default=0, help="seed of the fault knobs' RNG")
+    box.add_argument(
+        "--revoke-after",
+        type=int,
+        default=None,
+        help="refuse the key after N imap_auth requests (tests)",
+    )
+    box.add_argument("--page-size", type=int, default=100, help="GET /v1/accounts page size")
+    box.add_argument(
+        "--verify",
+        action="store_true",
+        help="really log in to the IMAP/SMTP servers of each request and read their DNS",
+    )
+    add_preflight_options(box, timeout_flag="--verify-timeout")
+
+
+def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bulk_onboard.sandbox import SandboxConfig, serve
+
+    try:
+        config = SandboxConfig(
+            api_key=args.sandbox_key,
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            rate_limit=args.rate_limit,
+            fail_rate=args.fail_rate,
+            reset_rate=args.reset_rate,
+            db=args.db,
+            seed=args.seed,
+            revoke_after=args.revoke_after,
+            page_size=args.page_size,
+            verify=preflight_settings(args, DEFAULT_CONCURRENCY) if args.verify else None,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    serve(config, host=args.host, port=args.port)
+    return ExitCode.OK

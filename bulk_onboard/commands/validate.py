@@ -1,0 +1,24 @@
+"""`bulk-onboard validate`: read, normalise and validate only; no network. Shows the mapping."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+
+from bulk_onboard.commands.options import add_read_options, finished, read_options, stdin_of
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    val = sub.add_parser("validate", help="read, normalise and validate only; no network")
+    add_read_options(val)
+
+
+def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    from bulk_onboard import library
+
+    os.umask(0o077)
+    return finished(
+        lambda: library.validate(args.input, **read_options(args), stdin=stdin_of(args.input)),
+        args.log_format,
+    )
