@@ -22,7 +22,9 @@ import secrets
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, ParamSpec, TypeVar
+from typing import Any, BinaryIO, ParamSpec, TypedDict
+
+from typing_extensions import Unpack
 
 from bulk_onboard.api.client import ApiConfig
 from bulk_onboard.engine import event_loop
@@ -32,6 +34,7 @@ from bulk_onboard.preflight.settings import PreflightSettings
 from bulk_onboard.runs.result import RunResult
 from bulk_onboard.settings import (
     DEFAULT_API_URL,
+    DEFAULT_BACKOFF_S,
     DEFAULT_CONCURRENCY,
     DEFAULT_GRACE_S,
     DEFAULT_MAX_ATTEMPTS,
@@ -43,55 +46,67 @@ from bulk_onboard.settings import (
 from bulk_onboard.sync.drift import DEFAULT_SCORE_DELTA
 
 log = logging.getLogger("bulk_onboard")
+# What a job ends with: its exit code, its run folder (if one was made), and an error sentence.
+Ending = tuple[ExitCode, Path | None, str]
 PathLike = str | os.PathLike[str]
 DEFAULT_OUT = Path("output")
 P = ParamSpec("P")
-T = TypeVar("T")
-Ending = tuple[ExitCode, Path | None, str]  # exit code, run folder (if one was made), error text
 Job = Callable[P, Coroutine[Any, Any, Ending]]
 Loop = Callable[[Coroutine[Any, Any, Ending]], Ending]
+
+
+class Reading(TypedDict, total=False):
+    """How every job reads its input and where it writes."""
+
+    provider: str | None  # gmail, outlook or custom, for rows that name none
+    sheet: str | None  # the .xlsx sheet (default: the first)
+    encoding: str | None  # default: UTF-8, else Windows-1252
+    delimiter: str | None  # default: sniffed
+    out: PathLike  # the parent folder of run folders (default ./output)
+    stdin: bytes | BinaryIO | None  # what input "-" reads (default: standard input)
+
+
+class Watching(Reading, total=False):
+    """What the jobs that take a while add: a progress bar, and the command line to record."""
+
+    progress_bar: bool  # a tqdm bar (default: a log line every few seconds)
+    command_line: Sequence[str]  # recorded in manifest.json as given: never put a secret in it
+
+
+class Submitting(Watching, total=False):
+    """How `run` and `sync` reach MailReach. Left out, each takes the command line's default."""
+
+    api_key: str | None  # needed unless `sandbox`; never logged or stored
+    api_url: str  # the part before /v1/...
+    sandbox: bool  # start a local sandbox API for the job and use it (no key needed)
+    bearer: bool  # send the key as "X-Api-Key: Bearer <key>"
+    rate: float | None  # requests per second, never exceeded; None: unlimited
+    concurrency: int  # requests in flight at most
+    timeout_s: float  # overall deadline of one request
+    max_attempts: int  # tries per row for retryable failures
+    backoff_s: float  # base of the 1-2-4-8 x backoff between retries
+    grace_s: float  # after a signal, how long in-flight requests may finish
+    dry_run: bool  # send test: true; MailReach saves nothing
 
 
 async def _run(
     input: PathLike | None = None,
     *,
-    api_key: str | None = None,
-    api_url: str = DEFAULT_API_URL,
-    sandbox: bool = False,
-    bearer: bool = False,
-    rate: float | None = DEFAULT_RATE,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    backoff_s: float = 1.0,
-    grace_s: float = DEFAULT_GRACE_S,
-    dry_run: bool = False,
     preflight: PreflightSettings | None = None,
     resume: PathLike | None = None,
     retry_failed: PathLike | None = None,
     force: bool = False,
-    provider: str | None = None,
-    sheet: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    out: PathLike = DEFAULT_OUT,
-    stdin: bytes | BinaryIO | None = None,
-    progress_bar: bool = False,
-    command_line: Sequence[str] = (),
-) -> tuple[ExitCode, Path | None, str]:
+    **options: Unpack[Submitting],
+) -> Ending:
     """The main job: read `input`, validate every row, submit the valid ones, report every row.
 
     `input` may be None with `resume` or `retry_failed`: the earlier run's input is read again.
-    `api_key` is needed unless `sandbox` (a local sandbox API started for the run). `rate` None
-    means unlimited. `preflight` checks each row locally first (DNS, IMAP login, SMTP AUTH) and
-    keeps rows failing it from being sent. `stdin` is what input "-" reads: bytes, or a binary
-    file (standard input when not given).
-    `command_line` is recorded in manifest.json as given: never put a secret in it.
+    `preflight` checks each row locally first (DNS, IMAP login, SMTP AUTH) and keeps rows failing
+    it from being sent. The options are `Submitting`'s (api_key, api_url, sandbox, rate, ...).
     """
     from bulk_onboard.jobs.run import RunMode, run_job
     from bulk_onboard.runs.previous import load_previous
 
-    _needs_key(api_key, sandbox)
     if force and resume is None:
         raise UsageError("--force only applies with --resume RUN_DIR.")
     mode = RunMode(_path(resume), _path(retry_failed), force)
@@ -100,94 +115,43 @@ async def _run(
         if earlier is None:
             raise UsageError("Name the input file: bulk-onboard run INPUT (or --resume RUN_DIR).")
         input = load_previous(earlier).input_path
-    settings = _run_settings(
-        input,
-        out=out,
-        api=ApiConfig(api_url, api_key or "", bearer, timeout_s, concurrency),
-        read=ReadOptions(sheet, encoding, delimiter),
-        rate=rate,
-        max_attempts=max_attempts,
-        backoff_base_s=backoff_s,
-        grace_s=grace_s,
-        dry_run=dry_run,
-        default_provider=provider,
-        progress_bar=progress_bar,
-    )
-    data = _stdin_bytes(settings.input, stdin)
-    async with _reaching_the_api(settings, sandbox) as settings:
-        code, run_dir = await run_job(settings, command_line, data, mode, preflight)
+    settings = _run_settings(input, options)
+    data = _stdin_bytes(settings.input, options)
+    async with _reaching_the_api(settings, options.get("sandbox", False)) as settings:
+        code, run_dir = await run_job(
+            settings, options.get("command_line", ()), data, mode, preflight
+        )
     return code, run_dir, ""
 
 
 async def _sync(
     input: PathLike,
     *,
-    api_key: str | None = None,
-    api_url: str = DEFAULT_API_URL,
-    sandbox: bool = False,
-    bearer: bool = False,
-    rate: float | None = DEFAULT_RATE,
-    concurrency: int = DEFAULT_CONCURRENCY,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-    backoff_s: float = 1.0,
-    grace_s: float = DEFAULT_GRACE_S,
-    dry_run: bool = False,
     state: PathLike | None = None,
     resubmit_all: bool = False,
     score_delta: float = DEFAULT_SCORE_DELTA,
-    provider: str | None = None,
-    sheet: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    out: PathLike = DEFAULT_OUT,
-    stdin: bytes | BinaryIO | None = None,
-    progress_bar: bool = False,
-    command_line: Sequence[str] = (),
-) -> tuple[ExitCode, Path | None, str]:
+    **options: Unpack[Submitting],
+) -> Ending:
     """The scheduled re-sync: submit new, changed and failed rows; skip unchanged; report drift.
 
     `state` is the SQLite state (default OUT/sync-state.sqlite; its .key and .lock beside it);
     `resubmit_all` re-sends every row; a score that moved by more than `score_delta` is a
-    change. The other options are `run`'s.
+    change. The options are `run`'s.
     """
     from bulk_onboard.jobs.sync import SyncSettings, default_state_path, sync_job
 
-    _needs_key(api_key, sandbox)
-    run = _run_settings(
-        input,
-        out=out,
-        api=ApiConfig(api_url, api_key or "", bearer, timeout_s, concurrency),
-        read=ReadOptions(sheet, encoding, delimiter),
-        rate=rate,
-        max_attempts=max_attempts,
-        backoff_base_s=backoff_s,
-        grace_s=grace_s,
-        dry_run=dry_run,
-        default_provider=provider,
-        progress_bar=progress_bar,
-    )
+    run = _run_settings(input, options)
     state_path = Path(state) if state is not None else default_state_path(run.out)
-    data = _stdin_bytes(run.input, stdin)
-    async with _reaching_the_api(run, sandbox) as run:
+    data = _stdin_bytes(run.input, options)
+    async with _reaching_the_api(run, options.get("sandbox", False)) as run:
         settings = SyncSettings(run, state_path, resubmit_all, score_delta)
-        code, run_dir = await sync_job(settings, command_line, data)
+        code, run_dir = await sync_job(settings, options.get("command_line", ()), data)
     return code, run_dir, ""
 
 
 async def _check(
-    input: PathLike,
-    *,
-    preflight: PreflightSettings | None = None,
-    provider: str | None = None,
-    sheet: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    out: PathLike = DEFAULT_OUT,
-    stdin: bytes | BinaryIO | None = None,
-    progress_bar: bool = False,
-    command_line: Sequence[str] = (),
-) -> tuple[ExitCode, Path | None, str]:
+    input: PathLike, *, preflight: PreflightSettings | None = None, **options: Unpack[Watching]
+) -> Ending:
     """The local preflight of every row: DNS health, a real IMAP login and SMTP AUTH; no API call.
 
     `preflight` holds the checks' settings (deadline, DNS servers, CA file, concurrency...).
@@ -196,32 +160,28 @@ async def _check(
 
     job = CheckJob(
         input=str(input),
-        out=Path(out),
-        read=ReadOptions(sheet, encoding, delimiter),
+        out=Path(options.get("out", DEFAULT_OUT)),
+        read=_read(options),
         preflight=preflight or PreflightSettings(),
-        default_provider=provider,
-        progress_bar=progress_bar,
+        default_provider=options.get("provider"),
+        progress_bar=options.get("progress_bar", False),
     )
-    code, run_dir = await check_job(job, command_line, _stdin_bytes(job.input, stdin))
+    data = _stdin_bytes(job.input, options)
+    code, run_dir = await check_job(job, options.get("command_line", ()), data)
     return code, run_dir, ""
 
 
-async def _validate(
-    input: PathLike,
-    *,
-    provider: str | None = None,
-    sheet: str | None = None,
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    out: PathLike = DEFAULT_OUT,
-    stdin: bytes | BinaryIO | None = None,
-) -> tuple[ExitCode, Path | None, str]:
+async def _validate(input: PathLike, **options: Unpack[Reading]) -> Ending:
     """Read, normalise and validate every row, with no network: valid.csv and failed.csv."""
     from bulk_onboard.jobs.validate import validate_job
 
-    read = ReadOptions(sheet, encoding, delimiter)
     code, run_dir = await asyncio.to_thread(
-        validate_job, str(input), Path(out), read, provider, _stdin_bytes(str(input), stdin)
+        validate_job,
+        str(input),
+        Path(options.get("out", DEFAULT_OUT)),
+        _read(options),
+        options.get("provider"),
+        _stdin_bytes(str(input), options),
     )
     return code, run_dir, ""
 
@@ -269,26 +229,49 @@ def _finished(code: ExitCode, run_dir: Path | None, error: str) -> RunResult:
     raise error_for(code, error or _stopped(run_dir), run_dir)
 
 
-def _needs_key(api_key: str | None, sandbox: bool) -> None:
-    if not sandbox and not api_key:
-        raise UsageError("No API key: pass api_key (or sandbox=True to try the local sandbox).")
-
-
 def _path(value: PathLike | None) -> Path | None:
     return None if value is None else Path(value)
 
 
-def _stdin_bytes(input: str, stdin: bytes | BinaryIO | None) -> bytes | None:
+def _read(options: Reading) -> ReadOptions:
+    return ReadOptions(options.get("sheet"), options.get("encoding"), options.get("delimiter"))
+
+
+def _stdin_bytes(input: str, options: Reading) -> bytes | None:
     """The bytes of input "-": given, or read once from a file (standard input by default)."""
     if input != "-":
         return None
+    stdin = options.get("stdin")
     if isinstance(stdin, bytes):
         return stdin
     return (stdin or sys.stdin.buffer).read()
 
 
-def _run_settings(input: PathLike, *, out: PathLike, **options: Any) -> RunSettings:
-    return RunSettings(input=str(input), out=Path(out), **options)
+def _run_settings(input: PathLike, options: Submitting) -> RunSettings:
+    """The settings of a submitting job; an option left out takes the command line's default."""
+    sandbox = options.get("sandbox", False)
+    key = options.get("api_key")
+    if not sandbox and not key:
+        raise UsageError("No API key: pass api_key (or sandbox=True to try the local sandbox).")
+    return RunSettings(
+        input=str(input),
+        out=Path(options.get("out", DEFAULT_OUT)),
+        api=ApiConfig(
+            base_url=options.get("api_url", DEFAULT_API_URL),
+            api_key=key or "",
+            bearer=options.get("bearer", False),
+            timeout_s=options.get("timeout_s", DEFAULT_TIMEOUT_S),
+            concurrency=options.get("concurrency", DEFAULT_CONCURRENCY),
+        ),
+        read=_read(options),
+        rate=options.get("rate", DEFAULT_RATE),
+        max_attempts=options.get("max_attempts", DEFAULT_MAX_ATTEMPTS),
+        backoff_base_s=options.get("backoff_s", DEFAULT_BACKOFF_S),
+        grace_s=options.get("grace_s", DEFAULT_GRACE_S),
+        dry_run=options.get("dry_run", False),
+        default_provider=options.get("provider"),
+        progress_bar=options.get("progress_bar", False),
+    )
 
 
 @contextlib.asynccontextmanager

@@ -12,6 +12,7 @@ DEFAULT_RATE = 10.0  # MailReach asks for < 20 requests/s per key
 DEFAULT_CONCURRENCY = 32
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_BACKOFF_S = 1.0  # base of the 1-2-4-8 x backoff between retries
 DEFAULT_GRACE_S = 10.0  # after a stop request, how long in-flight requests may finish
 UNREACHABLE_ROWS = 3  # consecutive rows that never reached the API before the run stops (69)
 
@@ -31,7 +32,7 @@ class RunSettings:
     read: ReadOptions = ReadOptions()
     rate: float | None = DEFAULT_RATE  # None: unlimited
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
-    backoff_base_s: float = 1.0
+    backoff_base_s: float = DEFAULT_BACKOFF_S
     grace_s: float = DEFAULT_GRACE_S
     dry_run: bool = False
     default_provider: str | None = None

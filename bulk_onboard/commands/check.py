@@ -10,9 +10,7 @@ from bulk_onboard.commands.options import (
     add_read_options,
     count,
     finished,
-    progress_bar,
-    read_options,
-    stdin_of,
+    watch_options,
 )
 from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
 from bulk_onboard.settings import DEFAULT_CONCURRENCY
@@ -40,11 +38,8 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     return finished(
         lambda: library.check(
             args.input,
-            **read_options(args),
+            **watch_options(args, argv),
             preflight=preflight,
-            stdin=stdin_of(args.input),
-            progress_bar=progress_bar(args),
-            command_line=argv,
         ),
         args.log_format,
     )

@@ -10,13 +10,14 @@ import argparse
 import os
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TypedDict
+from typing import TYPE_CHECKING
 
 from bulk_onboard.errors import BulkOnboardError, UsageError
 from bulk_onboard.settings import (
     DEFAULT_API_URL,
+    DEFAULT_BACKOFF_S,
     DEFAULT_CONCURRENCY,
     DEFAULT_GRACE_S,
     DEFAULT_MAX_ATTEMPTS,
@@ -25,6 +26,7 @@ from bulk_onboard.settings import (
 )
 
 if TYPE_CHECKING:
+    from bulk_onboard.library import Reading, Submitting, Watching
     from bulk_onboard.runs.result import RunResult
 
 KEY_ENV = "MAILREACH_API_KEY"
@@ -145,7 +147,7 @@ def add_submit_options(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--backoff",
         type=seconds,
-        default=1.0,
+        default=DEFAULT_BACKOFF_S,
         help="base of the 1-2-4-8 x backoff between retries, seconds (default 1)",
     )
     run.add_argument(
@@ -185,33 +187,7 @@ def read_api_key(key_file: Path | None) -> str | None:
     return os.environ.get(KEY_ENV, "").strip() or None
 
 
-class ReadingOptions(TypedDict):
-    """The Python API's reading options, as every job takes them."""
-
-    provider: str | None
-    sheet: str | None
-    encoding: str | None
-    delimiter: str | None
-    out: Path
-
-
-class SubmitOptions(ReadingOptions):
-    """The Python API's options of the jobs that talk to MailReach (run, sync)."""
-
-    api_key: str | None
-    api_url: str
-    sandbox: bool
-    bearer: bool
-    rate: float | None
-    concurrency: int
-    timeout_s: float
-    max_attempts: int
-    backoff_s: float
-    grace_s: float
-    dry_run: bool
-
-
-def api_options(args: argparse.Namespace) -> SubmitOptions:
+def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
     """The Python API's options of a submitting command (run, sync), the key included.
 
     Raises UsageError when there is no key and no --sandbox.
@@ -223,7 +199,7 @@ def api_options(args: argparse.Namespace) -> SubmitOptions:
         )
     os.umask(0o077)  # every report, journal, state and folder is private to the user
     return {
-        **read_options(args),
+        **watch_options(args, argv),
         "api_key": key,
         "api_url": args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
         "sandbox": args.sandbox,
@@ -238,7 +214,16 @@ def api_options(args: argparse.Namespace) -> SubmitOptions:
     }
 
 
-def read_options(args: argparse.Namespace) -> ReadingOptions:
+def watch_options(args: argparse.Namespace, argv: Sequence[str]) -> Watching:
+    """The reading options, the progress bar (only on a terminal) and the command line."""
+    return {
+        **read_options(args),
+        "progress_bar": not args.no_progress and sys.stderr.isatty(),
+        "command_line": argv,
+    }
+
+
+def read_options(args: argparse.Namespace) -> Reading:
     """The Python API's reading options: the sheet, encoding, delimiter, provider and --out."""
     return {
         "provider": args.provider,
@@ -247,16 +232,6 @@ def read_options(args: argparse.Namespace) -> ReadingOptions:
         "delimiter": args.delimiter,
         "out": args.out,
     }
-
-
-def progress_bar(args: argparse.Namespace) -> bool:
-    """A bar unless --no-progress, and only on a terminal."""
-    return not args.no_progress and sys.stderr.isatty()
-
-
-def stdin_of(input_path: str | None) -> BinaryIO | None:
-    """Standard input when the input is "-" (read once, by the job)."""
-    return sys.stdin.buffer if input_path == "-" else None
 
 
 def finished(job: Callable[[], RunResult], log_format: str) -> int:

@@ -11,8 +11,6 @@ from bulk_onboard.commands.options import (
     add_submit_options,
     api_options,
     finished,
-    progress_bar,
-    stdin_of,
 )
 from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
 
@@ -50,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from bulk_onboard import library
 
-    options = api_options(args)
+    options = api_options(args, argv)
     preflight = preflight_settings(args, args.concurrency) if args.preflight else None
     return finished(
         lambda: library.run(
@@ -60,9 +58,6 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
             resume=args.resume,
             retry_failed=args.retry_failed,
             force=args.force,
-            stdin=stdin_of(args.input),
-            progress_bar=progress_bar(args),
-            command_line=argv,
         ),
         args.log_format,
     )

@@ -12,8 +12,6 @@ from bulk_onboard.commands.options import (
     add_submit_options,
     api_options,
     grace,
-    progress_bar,
-    stdin_of,
 )
 from bulk_onboard.errors import BulkOnboardError
 from bulk_onboard.sync.drift import DEFAULT_SCORE_DELTA
@@ -51,7 +49,7 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from bulk_onboard import library
     from bulk_onboard.sync.summary import print_result
 
-    options = api_options(args)
+    options = api_options(args, argv)
     as_json = args.log_format == "json"
     try:
         result = library.sync(
@@ -60,9 +58,6 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
             state=args.state,
             resubmit_all=args.all,
             score_delta=args.score_delta,
-            stdin=stdin_of(args.input),
-            progress_bar=progress_bar(args),
-            command_line=argv,
         )
     except BulkOnboardError as error:
         if error.run_dir is None:

@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Sequence
 
-from bulk_onboard.commands.options import add_read_options, finished, read_options, stdin_of
+from bulk_onboard.commands.options import add_read_options, finished, read_options
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +19,6 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     os.umask(0o077)
     return finished(
-        lambda: library.validate(args.input, **read_options(args), stdin=stdin_of(args.input)),
+        lambda: library.validate(args.input, **read_options(args)),
         args.log_format,
     )
