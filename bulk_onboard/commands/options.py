@@ -173,8 +173,12 @@ def read_api_key(key_file: Path | None) -> str | None:
     if key_file is not None:
         try:
             mode = key_file.stat().st_mode
-        except OSError:
-            raise UsageError(f"The API key file {key_file} can't be read.") from None
+        except OSError as error:
+            # Not echoed: what was given may be the key itself, pasted where its path goes.
+            raise UsageError(
+                f"The file given to --api-key-file can't be read ({error.strerror}): "
+                "check its path."
+            ) from None
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise UsageError(
                 f"The API key file {key_file} is readable by other users: "
@@ -183,8 +187,19 @@ def read_api_key(key_file: Path | None) -> str | None:
         key = key_file.read_text(encoding="utf-8", errors="replace").strip()
         if not key:
             raise UsageError(f"The API key file {key_file} is empty.")
-        return key
-    return os.environ.get(KEY_ENV, "").strip() or None
+        return _one_word(key, f"The API key file {key_file}")
+    key = os.environ.get(KEY_ENV, "").strip()
+    return _one_word(key, KEY_ENV) if key else None
+
+
+def _one_word(key: str, where: str) -> str:
+    """The key, unless a space or line break inside it shows more than a key (never echoed)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        raise UsageError(
+            f"{where} holds more than the API key (a space, a line break or a control character "
+            "inside it): keep only the key, on one line."
+        )
+    return key
 
 
 def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:

@@ -11,7 +11,9 @@ from bulk_onboard.settings import DEFAULT_CONCURRENCY
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
+    box = sub.add_parser(
+        "sandbox", allow_abbrev=False, help="serve the local MailReach-compatible API until stopped"
+    )
     box.add_argument("--host", default="127.0.0.1")
     box.add_argument("--port", type=int, default=8025, help="0 picks a free port")
     box.add_argument(

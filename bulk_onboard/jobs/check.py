@@ -20,7 +20,7 @@ from typing import Any
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.atomic import atomic_writer
 from bulk_onboard.base.outcomes import Outcome, Status
-from bulk_onboard.base.printable import printable
+from bulk_onboard.base.printable import argv_shown, printable
 from bulk_onboard.base.version import __version__
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.progress import Progress
@@ -158,7 +158,7 @@ async def check_job(
     manifest = {
         "version": __version__,
         "command": "check",
-        "command_line": list(argv),
+        "command_line": argv_shown(argv),
         "options": {"preflight": job.preflight.describe(), "provider": job.default_provider},
         "input": {"path": job.input, "sha256": table.source.sha256},
         "columns": [{"header": h, "field": f} for h, f in columns.describe()],

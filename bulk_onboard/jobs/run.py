@@ -24,7 +24,7 @@ from bulk_onboard.api.retry_rules import Action
 from bulk_onboard.api.submit import RetryPolicy, Submitter
 from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.base.outcomes import Outcome, Status, Unprocessed
-from bulk_onboard.base.printable import printable
+from bulk_onboard.base.printable import argv_shown, printable, url_shown
 from bulk_onboard.base.version import __version__
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.pool import Pool, RowCheck
@@ -385,7 +385,7 @@ def _manifest(
     options = asdict(settings)
     options["out"] = str(settings.out)
     options["api"] = {
-        "base_url": settings.api.base_url,
+        "base_url": url_shown(settings.api.base_url),
         "bearer": settings.api.bearer,
         "timeout_s": settings.api.timeout_s,
         "concurrency": settings.api.concurrency,
@@ -393,7 +393,7 @@ def _manifest(
     return {
         "version": __version__,
         "command": "run",
-        "command_line": list(argv),
+        "command_line": argv_shown(argv),
         "options": options,
         "input": {
             "path": settings.input,
