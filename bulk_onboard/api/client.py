@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bulk_onboard.base.printable import url_shown
 from bulk_onboard.base.version import __version__
 
 USER_AGENT = f"bulk-onboard/{__version__}"
@@ -39,6 +40,7 @@ class Answer:
     status: int
     body: Any  # parsed JSON, or the text of a non-JSON body
     retry_after: str | None
+    location: str | None = None  # a redirect's target, without user:password@
 
 
 class TransportFailure(Exception):
@@ -90,14 +92,22 @@ class ApiClient:
             async with (
                 asyncio.timeout(self.config.timeout_s),
                 self._session.request(
-                    method, self._base + path, data=data, headers=headers
+                    # Never followed: aiohttp would resend the key (and the body, on a 307 or
+                    # 308) to whatever server the Location names.
+                    method,
+                    self._base + path,
+                    data=data,
+                    headers=headers,
+                    allow_redirects=False,
                 ) as response,
             ):
                 raw = await response.read()
+                location = response.headers.get("Location")
                 return Answer(
                     response.status,
                     _parse(raw, response.status),
                     response.headers.get("Retry-After"),
+                    None if location is None else url_shown(location),
                 )
         except TimeoutError:
             raise TransportFailure("timeout") from None

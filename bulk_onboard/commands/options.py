@@ -121,6 +121,11 @@ def add_submit_options(run: argparse.ArgumentParser) -> None:
         "--bearer", action="store_true", help="send the key as 'X-Api-Key: Bearer <key>'"
     )
     run.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow an http:// --api-url beyond loopback (the key and passwords travel readable)",
+    )
+    run.add_argument(
         "--rate",
         type=rate,
         default=DEFAULT_RATE,
@@ -219,6 +224,7 @@ def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
         "api_url": args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
         "sandbox": args.sandbox,
         "bearer": args.bearer,
+        "insecure_http": args.insecure_http,
         "rate": args.rate,
         "concurrency": args.concurrency,
         "timeout_s": args.timeout,

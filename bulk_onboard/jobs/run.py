@@ -363,6 +363,9 @@ async def _check_key(submitter: Submitter, stop: StopControl) -> None:
         stop.request(Unprocessed.ABORTED, ExitCode.KEY_REFUSED, sub.verdict.message)
     elif sub.attempts and sub.connect_failures == sub.attempts:
         stop.request(Unprocessed.ABORTED, ExitCode.UNAVAILABLE, sub.verdict.message)
+    elif sub.verdict.code == "redirected":
+        # Every row would be redirected too, and a redirect is never followed.
+        stop.request(Unprocessed.ABORTED, ExitCode.UNAVAILABLE, sub.verdict.message)
     elif sub.verdict.action is not Action.ACCEPT and not sub.interrupted:
         log.info("The API's ping answered %s; carrying on.", sub.http_status or sub.verdict.code)
 
