@@ -1,7 +1,9 @@
 """The MailReach HTTP client: one aiohttp session per run, one attempt per call, no retries here.
 
 Every failure below HTTP is turned into a `TransportFailure` carrying only a kind from the retry
-table, so no URL, header or key can travel up in an exception's text.
+table, so no URL, header or key can travel up in an exception's text. Every answer is redacted
+of the key and of the passwords its request carried before it leaves: an error text repeating
+them would otherwise reach failed.csv, the journal and the reports.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import aiohttp
 import orjson
 
 from bulk_onboard.base.printable import url_shown
+from bulk_onboard.base.redaction import Redactor
 from bulk_onboard.base.version import __version__
+from bulk_onboard.rows.request import secrets_in
 
 USER_AGENT = f"bulk-onboard/{__version__}"
 CONNECT_TIMEOUT_S = 10.0
@@ -103,11 +107,15 @@ class ApiClient:
             ):
                 raw = await response.read()
                 location = response.headers.get("Location")
+                parsed = _parse(raw, response.status)
+                redact = Redactor([self.config.api_key, *secrets_in(body or {})])
+                if redact.mentioned_in(raw.decode("utf-8", "replace")):
+                    parsed = redact.value(parsed)
                 return Answer(
                     response.status,
-                    _parse(raw, response.status),
+                    parsed,
                     response.headers.get("Retry-After"),
-                    None if location is None else url_shown(location),
+                    None if location is None else redact(url_shown(location)),
                 )
         except TimeoutError:
             raise TransportFailure("timeout") from None

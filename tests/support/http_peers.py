@@ -11,6 +11,7 @@ run the CLI as a subprocess:
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -80,6 +81,26 @@ def redirecting(target: str, status: int = 307, *, only: str = "", upstream: str
             await holder["session"].close()
 
     return Behaviour(answer, close)
+
+
+def echoing(status: int = 400, *, as_json: bool = True) -> Behaviour:
+    """Answer a ping 200, and any other request `status` with an error text repeating the
+    request: its key, and every password of its body (as a careless API might)."""
+
+    async def answer(peer: Peer, request: web.Request, raw: bytes) -> web.StreamResponse:
+        peer.received.append(Received(request.method, request.path_qs, dict(request.headers), raw))
+        if request.path.endswith("/v1/ping"):
+            return web.json_response({"success": True})
+        sent = json.loads(raw) if raw else {}
+        said = (
+            f"Invalid login {sent.get('password')} / {sent.get('imap_server_password')} / "
+            f"{sent.get('smtp_server_password')} with key {request.headers.get('X-Api-Key')}"
+        )
+        if as_json:
+            return web.json_response({"error": said, "request": sent}, status=status)
+        return web.Response(text=f"<html><body>{said}</body></html>", status=status)
+
+    return Behaviour(answer)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from tests.support.peers.dns_server import DnsPeer, Zone, start_dns
 from tests.support.peers.dovecot import DovecotPeer, dovecot_missing, start_dovecot
 from tests.support.peers.ports import Blackhole, Silent, blackhole, refused_port, silent
 from tests.support.peers.smtp import (
+    ECHOING_REFUSAL,
     GMAIL_APP_PASSWORD,
     MICROSOFT_TENANT,
     SmtpPeer,
@@ -107,9 +108,13 @@ USERS = [
         "slow.test",
         "nowhere-at-all.test",
     )
-    for name in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan")
+    for name in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy")
 ]
-SMTP_REPLIES = {"grace@good.test": GMAIL_APP_PASSWORD, "heidi@good.test": MICROSOFT_TENANT}
+SMTP_REPLIES = {
+    "grace@good.test": GMAIL_APP_PASSWORD,
+    "heidi@good.test": MICROSOFT_TENANT,
+    "judy@good.test": ECHOING_REFUSAL,
+}
 
 
 def start_world(*, extra_users: list[str] | None = None, penalty: bool = False) -> World:
