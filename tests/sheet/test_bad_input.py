@@ -518,6 +518,24 @@ def test_password_columns_spelled_pw_are_blanked_in_reports(
         processed(result, pw, [2])
 
 
+def test_secret_columns_in_other_languages_or_words_and_copies_of_a_password_are_blanked(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header = [
+        "Email", "First Name", "IMAP Host", "SMTP Host", "Password",
+        "Пароль", "密码", "Credentials", "IMAP Pword", "Backup Login",
+    ]  # fmt: skip
+    rows = []
+    for email in ("not-an-email", "also@not@valid"):
+        password = pw.new()
+        cells = [email, "Ada", "imap.fleet.test", "smtp.fleet.test", password]
+        rows.append([*cells, pw.new(), pw.new(), f"ada:{pw.new()}", pw.new(), password])
+    write_sheet(tmp_path / "in.csv", header, rows)
+    for result in validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url):
+        processed(result, pw, [2, 3])
+        assert len(result.report("failed.csv")) == 2
+
+
 def test_failed_csv_names_each_column_once_when_the_input_reuses_report_names(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
 ) -> None:
