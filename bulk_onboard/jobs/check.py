@@ -20,7 +20,7 @@ from typing import Any
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.atomic import atomic_writer
 from bulk_onboard.base.outcomes import Outcome, Status
-from bulk_onboard.base.printable import argv_shown, printable
+from bulk_onboard.base.printable import argv_shown
 from bulk_onboard.base.version import __version__
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.progress import Progress
@@ -150,9 +150,7 @@ async def check_job(
     for warning in table.source.warnings:
         log.warning("%s", warning)
     if columns.ignored:
-        log.info(
-            "Columns kept but not used: %s.", ", ".join(printable(h, 40) for h in columns.ignored)
-        )
+        log.info("Columns kept but not used: %s.", columns.ignored_shown())
     run_dir = create_run_dir(job.out, job.input)
     log.info("%d rows to check; reports go to %s", total, run_dir)
     manifest = {

@@ -24,7 +24,7 @@ from bulk_onboard.api.retry_rules import Action
 from bulk_onboard.api.submit import RetryPolicy, Submitter
 from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.base.outcomes import Outcome, Status, Unprocessed
-from bulk_onboard.base.printable import argv_shown, printable, url_shown
+from bulk_onboard.base.printable import argv_shown, url_shown
 from bulk_onboard.base.version import __version__
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.pool import Pool, RowCheck
@@ -374,9 +374,7 @@ def _log_source(source: SourceInfo, columns: ColumnMap, total: int, run_dir: Pat
     for warning in source.warnings:
         log.warning("%s", warning)
     if columns.ignored:
-        log.info(
-            "Columns kept but not used: %s.", ", ".join(printable(h, 40) for h in columns.ignored)
-        )
+        log.info("Columns kept but not used: %s.", columns.ignored_shown())
     if total == 0:
         log.warning("The input has no data rows to process.")
     log.info("%d rows to process; reports go to %s", total, run_dir)

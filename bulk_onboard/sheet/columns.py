@@ -50,8 +50,10 @@ class ColumnMap:
     blanked_secrets: Mapping[str, str]  # report header -> "" for each secret column
 
     def ignored_shown(self) -> str:
-        """The unused columns, listed safely for a terminal or a log line."""
-        return ", ".join(printable(h, MAX_HEADER_CHARS) for h in self.ignored)
+        """The unused columns, listed safely for a terminal or a log line: the first few."""
+        shown = ", ".join(printable(h, MAX_HEADER_CHARS) for h in self.ignored[:MAX_HEADERS_SHOWN])
+        more = len(self.ignored) - MAX_HEADERS_SHOWN
+        return f"{shown} and {more:,} more" if more > 0 else shown
 
     @classmethod
     def from_headers(cls, headers: Sequence[str]) -> ColumnMap:
