@@ -7,7 +7,9 @@ Domains served by the test DNS server:
 - nospf.test, nodmarc.test: MX, and all but SPF / DMARC. dkims1.test: DKIM at `s1` only.
 - nomx.test: SPF and DMARC but no MX. gw.test: MX at Google. slow.test: never answered in time.
 - srv.test: no server hosts of its own, RFC 6186 SRV records pointing at the good servers.
-- guess.test: only `mail.guess.test`, where nothing listens on 993.
+- guess.test: an MX only, so discovery guesses `mail.guess.test`, a name with no address: the
+  guessed server fails the same way on every machine. (An address would make the outcome
+  depend on whatever listens on port 993 there: a system Dovecot answers on all of 127/8.)
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def zone() -> Zone:
     z.mx("gw.test", "aspmx.l.google.com", "alt1.aspmx.l.google.com")
     z.mx("slow.test", "mx.slow.test")
     z.mx("guess.test", "mx.guess.test")
-    z.a("mail.guess.test")
+    z.txt("mail.guess.test", "v=spf1 -all")  # the name exists, with no A or AAAA record
     return z
 
 
