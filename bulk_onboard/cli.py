@@ -90,8 +90,8 @@ def _names_only(unknown: Sequence[str]) -> str:
     values = len(unknown) - len(names) + sum("=" in arg for arg in unknown if arg.startswith("-"))
     shown = " ".join(printable(name, 40) for name in names)
     if values:
-        plural = "s" if values > 1 else ""
-        shown += f"{' and ' if shown else ''}{values} value{plural} (not shown: it may be a secret)"
+        what = f"{values} values (not shown: they" if values > 1 else "1 value (not shown: it"
+        shown += f"{' and ' if shown else ''}{what} may be a secret)"
     return shown
 
 

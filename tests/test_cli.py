@@ -65,13 +65,18 @@ def test_an_unknown_option_is_named_but_its_value_is_not_echoed(tmp_path: Path) 
     assert KEY not in result.stderr + result.stdout
 
 
-def test_a_key_file_that_is_not_there_is_not_echoed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sandbox", [[], ["--sandbox"]], ids=["api", "sandbox"])
+def test_a_key_file_that_is_not_there_is_neither_echoed_nor_recorded(
+    tmp_path: Path, sandbox: list[str]
+) -> None:
     # A common slip: the key itself given where its file's path goes.
-    args = ["run", str(SAMPLE), "--api-key-file", KEY, "--out", str(tmp_path / "out")]
-    result = run_cli(args, tmp_path / "out", key=None)
+    out = tmp_path / "out"
+    args = ["run", str(SAMPLE), *sandbox, "--api-key-file", KEY, "--out", str(out)]
+    result = run_cli(args, out, key=None)
     assert result.code == 2
     assert KEY not in result.stderr + result.stdout
     assert "--api-key-file" in result.stderr
+    assert not out.exists(), "a run folder (and its manifest) was written"
 
 
 def test_a_key_file_of_two_lines_is_refused_without_showing_it(tmp_path: Path) -> None:

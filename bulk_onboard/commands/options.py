@@ -212,7 +212,11 @@ def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
 
     Raises UsageError when there is no key and no --sandbox.
     """
-    key = None if args.sandbox else read_api_key(args.api_key_file)
+    # Read even with --sandbox: an --api-key-file that is no private file (the key itself, pasted
+    # where its path goes) is refused, never recorded in manifest.json's command line.
+    key = read_api_key(args.api_key_file)
+    if args.sandbox:
+        key = None
     if not args.sandbox and key is None:
         raise UsageError(
             f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."
