@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
+from bulk_onboard.base.printable import printable
 from bulk_onboard.base.version import __version__
 from bulk_onboard.commands import check, report, run, sandbox, sync, validate
 from bulk_onboard.commands.options import KEY_ENV
@@ -19,7 +20,9 @@ from bulk_onboard.errors import BulkOnboardError, ExitCode
 from bulk_onboard.logs import setup_logging
 
 log = logging.getLogger("bulk_onboard")
-_KEY_FLAGS = ("--api-key", "--key", "--apikey")
+# Option names (letters only, any case) taken for an attempt to pass the key: `--api-key` and
+# what argparse would once have read as it (`--api-k`, `--api-ke`), `--apikey`, `--key`.
+_KEY_NAMES = frozenset({"apik", "apike", "apikey", "key"})
 # In the order `--help` lists them.
 COMMANDS = (run, sync, validate, check, report, sandbox)
 MAINS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
@@ -31,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bulk-onboard",
         description="Onboard a spreadsheet of mailboxes into MailReach (POST /v1/imap_auth).",
+        # No abbreviations, here and in every command's parser: `--api-k KEY` would otherwise
+        # be read as `--api-key-file KEY`, and the key would end up in messages and manifest.json.
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"bulk-onboard {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -42,14 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] != ["sandbox"] and any(a.split("=", 1)[0] in _KEY_FLAGS for a in args_list):
+    if args_list[:1] != ["sandbox"] and _key_given(args_list):
         print(
             f"error: The API key is never accepted on the command line (other users can read "
             f"it); set {KEY_ENV} or use --api-key-file PATH.",
             file=sys.stderr,
         )
         return ExitCode.USAGE
-    args = build_parser().parse_args(args_list)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(args_list)
+    if unknown:
+        # argparse would echo them all; a value among them may be a password or the key.
+        parser.error(f"unrecognized arguments: {_names_only(unknown)}")
     setup_logging(getattr(args, "log_format", "text"))
     try:
         return MAINS[args.command](args, args_list)
@@ -60,6 +70,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.SIGINT
     finally:
         _ignore_signals()
+
+
+def _key_given(args: Sequence[str]) -> bool:
+    """Whether an option before `--` looks like the API key passed on the command line."""
+    for arg in args:
+        if arg == "--":
+            return False
+        if arg.startswith("-"):
+            name = "".join(ch for ch in arg.split("=", 1)[0].casefold() if ch.isalpha())
+            if name in _KEY_NAMES:
+                return True
+    return False
+
+
+def _names_only(unknown: Sequence[str]) -> str:
+    """Unrecognised arguments as an error may show them: option names, no values."""
+    names = [arg.split("=", 1)[0] for arg in unknown if arg.startswith("-")]
+    values = len(unknown) - len(names) + sum("=" in arg for arg in unknown if arg.startswith("-"))
+    shown = " ".join(printable(name, 40) for name in names)
+    if values:
+        what = f"{values} values (not shown: they" if values > 1 else "1 value (not shown: it"
+        shown += f"{' and ' if shown else ''}{what} may be a secret)"
+    return shown
 
 
 def _ignore_signals() -> None:

@@ -27,6 +27,7 @@ from typing import Any, BinaryIO, ParamSpec, TypedDict
 from typing_extensions import Unpack
 
 from bulk_onboard.api.client import ApiConfig
+from bulk_onboard.api.endpoint import check_api_url
 from bulk_onboard.engine import event_loop
 from bulk_onboard.errors import ExitCode, UsageError, error_for
 from bulk_onboard.logs import current_format
@@ -80,6 +81,7 @@ class Submitting(Watching, total=False):
     api_url: str  # the part before /v1/...
     sandbox: bool  # start a local sandbox API for the job and use it (no key needed)
     bearer: bool  # send the key as "X-Api-Key: Bearer <key>"
+    insecure_http: bool  # allow an http:// api_url beyond loopback
     rate: float | None  # requests per second, never exceeded; None: unlimited
     concurrency: int  # requests in flight at most
     timeout_s: float  # overall deadline of one request
@@ -253,11 +255,14 @@ def _run_settings(input: PathLike, options: Submitting) -> RunSettings:
     key = options.get("api_key")
     if not sandbox and not key:
         raise UsageError("No API key: pass api_key (or sandbox=True to try the local sandbox).")
+    api_url = options.get("api_url", DEFAULT_API_URL)
+    if not sandbox:
+        check_api_url(api_url, insecure_http=options.get("insecure_http", False))
     return RunSettings(
         input=str(input),
         out=Path(options.get("out", DEFAULT_OUT)),
         api=ApiConfig(
-            base_url=options.get("api_url", DEFAULT_API_URL),
+            base_url=api_url,
             api_key=key or "",
             bearer=options.get("bearer", False),
             timeout_s=options.get("timeout_s", DEFAULT_TIMEOUT_S),

@@ -3,10 +3,12 @@ audit that proves no test reaches beyond loopback."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support.peers.audit import NetworkAudit
 from tests.support.peers.dovecot import dovecot_missing
@@ -14,6 +16,13 @@ from tests.support.peers.world import World, start_world
 
 NETGUARD = Path(__file__).parent / "support" / "peers" / "netguard"
 REPO = Path(__file__).parent.parent
+
+# The budget of the property tests (tests/jobs/test_property.py: a few seconds an example). A
+# developer's run keeps to a minute or two; CI (.ci/run sets HYPOTHESIS_PROFILE=ci) runs
+# hundreds, printing the blob that reproduces a failure.
+settings.register_profile("dev", max_examples=20, deadline=None)
+settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session")

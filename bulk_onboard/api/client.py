@@ -1,7 +1,9 @@
 """The MailReach HTTP client: one aiohttp session per run, one attempt per call, no retries here.
 
 Every failure below HTTP is turned into a `TransportFailure` carrying only a kind from the retry
-table, so no URL, header or key can travel up in an exception's text.
+table, so no URL, header or key can travel up in an exception's text. Every answer is redacted
+of the key and of the passwords its request carried before it leaves: an error text repeating
+them would otherwise reach failed.csv, the journal and the reports.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bulk_onboard.base.printable import url_shown
+from bulk_onboard.base.redaction import Redactor
 from bulk_onboard.base.version import __version__
+from bulk_onboard.rows.request import secrets_in
 
 USER_AGENT = f"bulk-onboard/{__version__}"
 CONNECT_TIMEOUT_S = 10.0
@@ -39,6 +44,7 @@ class Answer:
     status: int
     body: Any  # parsed JSON, or the text of a non-JSON body
     retry_after: str | None
+    location: str | None = None  # a redirect's target, without user:password@
 
 
 class TransportFailure(Exception):
@@ -90,14 +96,26 @@ class ApiClient:
             async with (
                 asyncio.timeout(self.config.timeout_s),
                 self._session.request(
-                    method, self._base + path, data=data, headers=headers
+                    # Never followed: aiohttp would resend the key (and the body, on a 307 or
+                    # 308) to whatever server the Location names.
+                    method,
+                    self._base + path,
+                    data=data,
+                    headers=headers,
+                    allow_redirects=False,
                 ) as response,
             ):
                 raw = await response.read()
+                location = response.headers.get("Location")
+                parsed = _parse(raw, response.status)
+                redact = Redactor([self.config.api_key, *secrets_in(body or {})])
+                if redact.mentioned_in(raw.decode("utf-8", "replace")):
+                    parsed = redact.value(parsed)
                 return Answer(
                     response.status,
-                    _parse(raw, response.status),
+                    parsed,
                     response.headers.get("Retry-After"),
+                    None if location is None else redact(url_shown(location)),
                 )
         except TimeoutError:
             raise TransportFailure("timeout") from None

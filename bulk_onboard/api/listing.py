@@ -116,7 +116,9 @@ async def _fetch_page(
         except TransportFailure as failure:
             verdict = classify_transport(failure.kind)
         else:
-            verdict = classify_response(answer.status, answer.body, answer.retry_after)
+            verdict = classify_response(
+                answer.status, answer.body, answer.retry_after, answer.location
+            )
             if verdict.action is Action.ACCEPT:
                 page = _page_of(answer.body)
                 if page is not None:

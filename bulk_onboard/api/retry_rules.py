@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from bulk_onboard.base.printable import printable
+
 MAX_RETRY_AFTER_S = 120.0  # a server asking for longer than this is capped, not obeyed blindly
 
 
@@ -99,10 +101,14 @@ def auth_failure(body: Any) -> tuple[str, str] | None:
     return "smtp_auth_failed", f"SMTP login failed: {text}"
 
 
-def classify_response(status: int, body: Any, retry_after: str | None = None) -> Verdict:
+def classify_response(
+    status: int, body: Any, retry_after: str | None = None, location: str | None = None
+) -> Verdict:
     """What an HTTP answer means for the row that caused it."""
     if 200 <= status < 300:
         return Verdict(Action.ACCEPT)
+    if 300 <= status < 400:
+        return Verdict(Action.FAIL, "redirected", redirect_message(status, location))
     text = error_text(body)
     rule = STATUS_RULES.get(status)
     if rule is not None:
@@ -116,6 +122,15 @@ def classify_response(status: int, body: Any, retry_after: str | None = None) ->
     if status >= 500:
         return Verdict(Action.RETRY, "server_error", text or f"MailReach answered HTTP {status}.")
     return Verdict(Action.FAIL, "rejected", text or f"MailReach answered HTTP {status}.")
+
+
+def redirect_message(status: int, location: str | None) -> str:
+    """Why a redirect was not followed, naming where it pointed (credentials already removed)."""
+    target = printable(location, 200) if location else "no Location"
+    return (
+        f"MailReach answered HTTP {status} redirecting to {target}; redirects are not followed, "
+        "as they would carry the API key and the passwords elsewhere: check --api-url."
+    )
 
 
 def classify_transport(kind: str) -> Verdict:

@@ -111,7 +111,7 @@ class Submitter:
                 result.connect_failures += 1
             return verdict
         result.http_status = answer.status
-        verdict = classify_response(answer.status, answer.body, answer.retry_after)
+        verdict = classify_response(answer.status, answer.body, answer.retry_after, answer.location)
         if verdict.action is Action.ACCEPT:
             result.account = answer.body if isinstance(answer.body, dict) else {}
             result.ambiguous = False

@@ -36,6 +36,10 @@ HINTS: Mapping[str, str] = {
         "mailbox (Security Defaults also block it)."
     ),
     "rejected": "MailReach refused the request as sent: correct the columns named in the message.",
+    "redirected": (
+        "The API URL answered with a redirect, which is never followed with the key and "
+        "passwords: set --api-url (or MAILREACH_API_URL) to the address it names, if you trust it."
+    ),
     "server_error": "MailReach kept failing on its side: retry this row later with --retry-failed.",
     "rate_limited": "MailReach kept asking to slow down: retry later with a lower --rate.",
     "timeout": (

@@ -6,6 +6,7 @@ A header can hold ESC sequences (which repaint a terminal) or CR/LF (which forge
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -26,3 +27,15 @@ def url_shown(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def argv_shown(argv: Sequence[str]) -> list[str]:
+    """A command line as it may be stored: each URL in it (`--api-url=URL` too) via url_shown."""
+    shown = []
+    for arg in argv:
+        name, equals, value = arg.partition("=")
+        if equals and arg.startswith("-"):
+            shown.append(f"{name}={url_shown(value)}")
+        else:
+            shown.append(url_shown(arg))
+    return shown

@@ -18,7 +18,9 @@ from bulk_onboard.settings import DEFAULT_CONCURRENCY
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     chk = sub.add_parser(
-        "check", help="local preflight only: DNS, IMAP login and SMTP AUTH per row; no API call"
+        "check",
+        allow_abbrev=False,
+        help="local preflight only: DNS, IMAP login and SMTP AUTH per row; no API call",
     )
     add_read_options(chk)
     chk.add_argument(

@@ -121,6 +121,11 @@ def add_submit_options(run: argparse.ArgumentParser) -> None:
         "--bearer", action="store_true", help="send the key as 'X-Api-Key: Bearer <key>'"
     )
     run.add_argument(
+        "--insecure-http",
+        action="store_true",
+        help="allow an http:// --api-url beyond loopback (the key and passwords travel readable)",
+    )
+    run.add_argument(
         "--rate",
         type=rate,
         default=DEFAULT_RATE,
@@ -173,8 +178,12 @@ def read_api_key(key_file: Path | None) -> str | None:
     if key_file is not None:
         try:
             mode = key_file.stat().st_mode
-        except OSError:
-            raise UsageError(f"The API key file {key_file} can't be read.") from None
+        except OSError as error:
+            # Not echoed: what was given may be the key itself, pasted where its path goes.
+            raise UsageError(
+                f"The file given to --api-key-file can't be read ({error.strerror}): "
+                "check its path."
+            ) from None
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise UsageError(
                 f"The API key file {key_file} is readable by other users: "
@@ -183,8 +192,19 @@ def read_api_key(key_file: Path | None) -> str | None:
         key = key_file.read_text(encoding="utf-8", errors="replace").strip()
         if not key:
             raise UsageError(f"The API key file {key_file} is empty.")
-        return key
-    return os.environ.get(KEY_ENV, "").strip() or None
+        return _one_word(key, f"The API key file {key_file}")
+    key = os.environ.get(KEY_ENV, "").strip()
+    return _one_word(key, KEY_ENV) if key else None
+
+
+def _one_word(key: str, where: str) -> str:
+    """The key, unless a space or line break inside it shows more than a key (never echoed)."""
+    if any(ch.isspace() or not ch.isprintable() for ch in key):
+        raise UsageError(
+            f"{where} holds more than the API key (a space, a line break or a control character "
+            "inside it): keep only the key, on one line."
+        )
+    return key
 
 
 def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
@@ -192,7 +212,11 @@ def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
 
     Raises UsageError when there is no key and no --sandbox.
     """
-    key = None if args.sandbox else read_api_key(args.api_key_file)
+    # Read even with --sandbox: an --api-key-file that is no private file (the key itself, pasted
+    # where its path goes) is refused, never recorded in manifest.json's command line.
+    key = read_api_key(args.api_key_file)
+    if args.sandbox:
+        key = None
     if not args.sandbox and key is None:
         raise UsageError(
             f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."
@@ -204,6 +228,7 @@ def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
         "api_url": args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
         "sandbox": args.sandbox,
         "bearer": args.bearer,
+        "insecure_http": args.insecure_http,
         "rate": args.rate,
         "concurrency": args.concurrency,
         "timeout_s": args.timeout,

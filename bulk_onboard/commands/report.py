@@ -13,7 +13,9 @@ from bulk_onboard.errors import ExitCode
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rep = sub.add_parser(
-        "report", help="(re)build results.xlsx and report.html of a run folder from its reports"
+        "report",
+        allow_abbrev=False,
+        help="(re)build results.xlsx and report.html of a run folder from its reports",
     )
     rep.add_argument(
         "run_dir", type=Path, metavar="RUN_DIR", help="a run folder, e.g. output/latest"

@@ -16,7 +16,9 @@ from bulk_onboard.preflight.options import add_preflight_options, preflight_sett
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = sub.add_parser("run", help="read, validate, submit and report (the main job)")
+    run = sub.add_parser(
+        "run", allow_abbrev=False, help="read, validate, submit and report (the main job)"
+    )
     add_read_options(run, input_optional=True)
     again = run.add_mutually_exclusive_group()
     again.add_argument(

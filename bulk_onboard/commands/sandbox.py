@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 
+from bulk_onboard.api.endpoint import is_loopback
+from bulk_onboard.base.printable import printable
 from bulk_onboard.errors import ExitCode, UsageError
 from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
+from bulk_onboard.sandbox.config import DEFAULT_API_KEY
 from bulk_onboard.settings import DEFAULT_CONCURRENCY
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
+    box = sub.add_parser(
+        "sandbox", allow_abbrev=False, help="serve the local MailReach-compatible API until stopped"
+    )
     box.add_argument("--host", default="127.0.0.1")
     box.add_argument("--port", type=int, default=8025, help="0 picks a free port")
     box.add_argument(
         "--api-key",
         dest="sandbox_key",
-        default="sandbox",
-        help="the key the sandbox accepts (a test value, not a secret)",
+        help=f"the key the sandbox accepts (default {DEFAULT_API_KEY!r}, on loopback only)",
     )
     box.add_argument("--latency-ms", type=float, default=0.0)
     box.add_argument("--jitter-ms", type=float, default=0.0, help="uniform, added to latency")
@@ -42,12 +47,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_preflight_options(box, timeout_flag="--verify-timeout")
 
 
+def sandbox_key(host: str, key: str | None) -> str:
+    """The key the sandbox will accept: its public default only when bound to loopback."""
+    if key is None and not is_loopback(host):
+        raise UsageError(
+            f"The sandbox would listen on {printable(host or 'every address', 80)}, beyond this "
+            f"machine, with the public default key {DEFAULT_API_KEY!r}: pass --api-key with a "
+            "key of your own, or keep --host 127.0.0.1."
+        )
+    return key or DEFAULT_API_KEY
+
+
 def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from bulk_onboard.sandbox import SandboxConfig, serve
 
+    os.umask(0o077)  # the --db file and its journal are the user's own
     try:
         config = SandboxConfig(
-            api_key=args.sandbox_key,
+            api_key=sandbox_key(args.host, args.sandbox_key),
             latency_ms=args.latency_ms,
             jitter_ms=args.jitter_ms,
             rate_limit=args.rate_limit,

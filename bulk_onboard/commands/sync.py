@@ -21,7 +21,9 @@ log = logging.getLogger("bulk_onboard")
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sync = sub.add_parser(
-        "sync", help="the scheduled re-sync: submit new, changed and failed rows; report drift"
+        "sync",
+        allow_abbrev=False,
+        help="the scheduled re-sync: submit new, changed and failed rows; report drift",
     )
     add_read_options(sync)
     add_submit_options(sync)

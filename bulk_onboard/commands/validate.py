@@ -10,7 +10,9 @@ from bulk_onboard.commands.options import add_read_options, finished, read_optio
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    val = sub.add_parser("validate", help="read, normalise and validate only; no network")
+    val = sub.add_parser(
+        "validate", allow_abbrev=False, help="read, normalise and validate only; no network"
+    )
     add_read_options(val)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.atomic import atomic_writer
 from bulk_onboard.base.outcomes import Outcome, Status
-from bulk_onboard.base.printable import printable
+from bulk_onboard.base.printable import argv_shown
 from bulk_onboard.base.version import __version__
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.progress import Progress
@@ -150,15 +150,13 @@ async def check_job(
     for warning in table.source.warnings:
         log.warning("%s", warning)
     if columns.ignored:
-        log.info(
-            "Columns kept but not used: %s.", ", ".join(printable(h, 40) for h in columns.ignored)
-        )
+        log.info("Columns kept but not used: %s.", columns.ignored_shown())
     run_dir = create_run_dir(job.out, job.input)
     log.info("%d rows to check; reports go to %s", total, run_dir)
     manifest = {
         "version": __version__,
         "command": "check",
-        "command_line": list(argv),
+        "command_line": argv_shown(argv),
         "options": {"preflight": job.preflight.describe(), "provider": job.default_provider},
         "input": {"path": job.input, "sha256": table.source.sha256},
         "columns": [{"header": h, "field": f} for h, f in columns.describe()],

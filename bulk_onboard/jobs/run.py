@@ -24,7 +24,7 @@ from bulk_onboard.api.retry_rules import Action
 from bulk_onboard.api.submit import RetryPolicy, Submitter
 from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.base.outcomes import Outcome, Status, Unprocessed
-from bulk_onboard.base.printable import printable
+from bulk_onboard.base.printable import argv_shown, url_shown
 from bulk_onboard.base.version import __version__
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.pool import Pool, RowCheck
@@ -363,6 +363,9 @@ async def _check_key(submitter: Submitter, stop: StopControl) -> None:
         stop.request(Unprocessed.ABORTED, ExitCode.KEY_REFUSED, sub.verdict.message)
     elif sub.attempts and sub.connect_failures == sub.attempts:
         stop.request(Unprocessed.ABORTED, ExitCode.UNAVAILABLE, sub.verdict.message)
+    elif sub.verdict.code == "redirected":
+        # Every row would be redirected too, and a redirect is never followed.
+        stop.request(Unprocessed.ABORTED, ExitCode.UNAVAILABLE, sub.verdict.message)
     elif sub.verdict.action is not Action.ACCEPT and not sub.interrupted:
         log.info("The API's ping answered %s; carrying on.", sub.http_status or sub.verdict.code)
 
@@ -371,9 +374,7 @@ def _log_source(source: SourceInfo, columns: ColumnMap, total: int, run_dir: Pat
     for warning in source.warnings:
         log.warning("%s", warning)
     if columns.ignored:
-        log.info(
-            "Columns kept but not used: %s.", ", ".join(printable(h, 40) for h in columns.ignored)
-        )
+        log.info("Columns kept but not used: %s.", columns.ignored_shown())
     if total == 0:
         log.warning("The input has no data rows to process.")
     log.info("%d rows to process; reports go to %s", total, run_dir)
@@ -385,7 +386,7 @@ def _manifest(
     options = asdict(settings)
     options["out"] = str(settings.out)
     options["api"] = {
-        "base_url": settings.api.base_url,
+        "base_url": url_shown(settings.api.base_url),
         "bearer": settings.api.bearer,
         "timeout_s": settings.api.timeout_s,
         "concurrency": settings.api.concurrency,
@@ -393,7 +394,7 @@ def _manifest(
     return {
         "version": __version__,
         "command": "run",
-        "command_line": list(argv),
+        "command_line": argv_shown(argv),
         "options": options,
         "input": {
             "path": settings.input,

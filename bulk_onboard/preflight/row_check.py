@@ -15,12 +15,14 @@ from typing import Any
 
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.outcomes import Outcome, Stage, Status
+from bulk_onboard.base.redaction import Redactor
 from bulk_onboard.preflight.completion import Completer
 from bulk_onboard.preflight.discovery import discover
 from bulk_onboard.preflight.mailbox import MailboxReport, mailbox_of
 from bulk_onboard.preflight.probe import Prober
 from bulk_onboard.preflight.settings import PreflightSettings
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions
+from bulk_onboard.rows.request import secrets_in
 from bulk_onboard.rows.screening import Screen
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
@@ -88,11 +90,13 @@ class RowPreflight:
                 rejected = Screen().reject(item)
             if rejected is None:
                 assert item.request is not None
-                mailbox = mailbox_of(item.request.to_body())
-                report = await self._prober.check(mailbox, selector)
+                body = item.request.to_body()
+                report = await self._prober.check(mailbox_of(body), selector)
                 failure = report.verdict()
                 if failure is not None:
-                    message = failure.message + (f" Not in the sheet: {found}" if found else "")
+                    # The servers' replies and errors, which may repeat a password sent to them.
+                    said = Redactor(secrets_in(body))(failure.message)
+                    message = said + (f" Not in the sheet: {found}" if found else "")
                     rejected = outcomes.failed(
                         item.row, item.email, Stage.PREFLIGHT, failure.code, message,
                         item.original, attempts=1,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bulk_onboard.base.printable import printable
 from bulk_onboard.reports.html import write_html_report
 from bulk_onboard.reports.workbook import write_workbook
 from bulk_onboard.runs.read import RunFolder
@@ -24,25 +25,30 @@ RENDERERS: tuple[tuple[str, Callable[[RunFolder], Path]], ...] = (
 )
 
 
-def render_reports(run_dir: Path) -> list[Path]:
+def render_reports(
+    run_dir: Path, renderers: Sequence[tuple[str, Callable[[RunFolder], Path]]] = RENDERERS
+) -> list[Path]:
     """Write results.xlsx and report.html into `run_dir`; the paths written.
 
     Raises RunFolderError if `run_dir` is no finished run folder. A file that can't be written
-    (disk full, permissions) is logged and skipped: the CSV reports are already there, and
-    `bulk-onboard report RUN_DIR` can try again.
+    (disk full, permissions, or a fault of its renderer) is logged and skipped, and the other is
+    still written: the CSV reports are already there, and `bulk-onboard report RUN_DIR` can try
+    again.
     """
     folder = RunFolder.open(run_dir)
     written = []
-    for name, write in RENDERERS:
+    for name, write in renderers:
         try:
             written.append(write(folder))
-        except OSError as error:
+        # Wider than OSError on purpose: whatever stops one report must not stop the other.
+        except Exception as error:
+            why = error.strerror if isinstance(error, OSError) and error.strerror else error
             log.error(
                 "Could not write %s in %s (%s); the CSV reports are complete, and "
                 "`bulk-onboard report %s` writes it again.",
                 name,
                 run_dir,
-                error.strerror or error,
+                printable(f"{why}", 200),
                 run_dir,
                 extra={"event": "report_error", "file": name},
             )

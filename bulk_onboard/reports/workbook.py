@@ -40,6 +40,7 @@ from bulk_onboard.runs.read import RunFolder
 
 WORKBOOK_FILE = "results.xlsx"
 EXCEL_MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
+EXCEL_MAX_COLUMNS = 16_384  # A to XFD; a wider sheet makes Excel "repair" the file
 EXCEL_MAX_CELL_CHARS = 32_767  # a longer text makes Excel "repair" the file
 _CUT = "… (cut: the CSV report holds it whole)"
 SUMMARY_HEADER = ("figure", "value")
@@ -73,22 +74,24 @@ else:
 def write_workbook(folder: RunFolder, *, max_rows: int = EXCEL_MAX_DATA_ROWS) -> Path:
     """Write the run folder's `results.xlsx` from its reports, atomically and 0600; its path.
 
-    A report longer than `max_rows` is cut there, with a note on the Summary sheet.
+    A report longer than `max_rows` is cut there, and one wider than Excel's columns at its
+    last column, each with a note on the Summary sheet.
     """
     book = Workbook(write_only=True)
     # Sheets keep the order they were created in; Summary, first, is filled in last.
     summary = _new_sheet(book, SUMMARY_TITLE)
     notes = [
-        _write_report(
+        note
+        for report in folder.reports()
+        for note in _write_report(
             _new_sheet(book, SHEET_TITLES[report]),
             folder,
             report,
             min(max_rows, PREVIEW_ROWS.get(report, max_rows)),
             "a preview" if report in PREVIEW_ROWS else "Excel's limit",
         )
-        for report in folder.reports()
     ]
-    _write_summary(summary, folder.summary, _hints(folder), [n for n in notes if n])
+    _write_summary(summary, folder.summary, _hints(folder), notes)
     target = folder.path / WORKBOOK_FILE
     with atomic_bytes_writer(target) as handle:
         book.save(handle)
@@ -103,10 +106,19 @@ def _new_sheet(book: Workbook, title: str) -> _Sheet:
 
 def _write_report(
     sheet: _Sheet, folder: RunFolder, report: str, max_rows: int, why: str
-) -> str | None:
-    """Stream one report into its sheet; a note if it was cut at `max_rows`."""
+) -> list[str]:
+    """Stream one report into its sheet; a note for each way it was cut (rows, columns)."""
+    name = folder.file(report).name
+    notes = []
     header = folder.header(report)
-    rows = folder.rows(report)
+    rows: Iterator[Sequence[str]] = folder.rows(report)
+    if len(header) > EXCEL_MAX_COLUMNS:
+        notes.append(
+            f"{SHEET_TITLES[report]} shows the first {EXCEL_MAX_COLUMNS:,} of {len(header):,}"
+            f" columns (Excel's limit): {name} holds them all."
+        )
+        header = header[:EXCEL_MAX_COLUMNS]
+        rows = (cells[:EXCEL_MAX_COLUMNS] for cells in rows)
     sample = list(islice(rows, min(WIDTH_SAMPLE_ROWS, max_rows)))
     _set_widths(sheet, column_widths(header, sample))
     sheet.append(_header(sheet, header))
@@ -123,13 +135,12 @@ def _write_report(
     for cell_range, rule in fill_rules(own, last_row):
         sheet.conditional_formatting.add(cell_range, rule)
     left_out = sum(1 for _ in rows)
-    if not left_out:
-        return None
-    name = folder.file(report).name
-    return (
-        f"{SHEET_TITLES[report]} shows the first {written:,} of {written + left_out:,} rows"
-        f" ({why}): {name} holds them all."
-    )
+    if left_out:
+        notes.append(
+            f"{SHEET_TITLES[report]} shows the first {written:,} of {written + left_out:,} rows"
+            f" ({why}): {name} holds them all."
+        )
+    return notes
 
 
 def _write_summary(

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 from pydantic import ValidationError
 
+from bulk_onboard.base.redaction import MIN_ANYWHERE_CHARS
 from bulk_onboard.errors import UsageError
 from bulk_onboard.rows.mail_servers import (
     IMAP,
@@ -264,6 +265,32 @@ def problems_from_validation_error(
 
 
 def _original(cells: tuple[str, ...], columns: ColumnMap) -> dict[str, str]:
+    """The row's cells by report header, with its secrets blanked: the secret columns, and any
+    cell equal to one of the row's passwords (or holding one) whatever its header says."""
     original = dict(zip(columns.report_headers, cells, strict=False))
+    if secrets := _secrets_of(cells, columns.secret_columns):
+        others = _other_columns(columns.secret_columns, len(cells))
+        # One look at all the other cells at once: on nearly every row no secret is among them.
+        joined = "\0".join([cells[i] for i in others])
+        if any(secret in joined for secret in secrets):
+            long = [secret for secret in secrets if len(secret) >= MIN_ANYWHERE_CHARS]
+            for i in others:
+                value = cells[i].strip()
+                if value in secrets or any(secret in value for secret in long):
+                    original[columns.report_headers[i]] = ""
     original.update(columns.blanked_secrets)
     return original
+
+
+@lru_cache(maxsize=8)
+def _other_columns(secret_columns: frozenset[int], width: int) -> tuple[int, ...]:
+    return tuple(i for i in range(width) if i not in secret_columns)
+
+
+def _secrets_of(cells: tuple[str, ...], secret_columns: frozenset[int]) -> set[str]:
+    """The row's secret cells as typed, trimmed, and without spaces (the Gmail rule's form)."""
+    found = set()
+    for i in secret_columns:
+        if i < len(cells) and (value := cells[i].strip()):
+            found |= {value, "".join(value.split())}
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
@@ -66,3 +67,9 @@ class ConnectRequest(BaseModel):
             for name, value in self.__dict__.items()
             if value is not None
         }
+
+
+def secrets_in(body: Mapping[str, object]) -> list[str]:
+    """The passwords of a body (`to_body()`'s, or one a server received): what a server's answer
+    to it must not be allowed to repeat into a report."""
+    return [value for name in SECRET_FIELDS if isinstance(value := body.get(name), str)]

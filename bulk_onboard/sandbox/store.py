@@ -8,8 +8,10 @@ no fsync per commit: sub-millisecond) and read back whole at start; one server p
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -40,6 +42,13 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _private_file(path: str) -> None:
+    """Create `path` 0600 if it is missing: SQLite gives its -wal and -shm files the database
+    file's mode, and the accounts are the user's own."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+
+
 class AccountStore:
     """Accounts by id, with an email index; ids are handed out in increasing order, never reused."""
 
@@ -51,6 +60,7 @@ class AccountStore:
         self._ids: list[int] = []  # sorted, so a page is a slice
         self._db: sqlite3.Connection | None = None
         if db_path is not None:
+            _private_file(db_path)
             # An app may be built in one thread and served in another; one thread at a time uses it.
             self._db = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")

@@ -9,13 +9,8 @@ from types import MappingProxyType
 from bulk_onboard.base.printable import printable
 from bulk_onboard.errors import InputError
 from bulk_onboard.sheet.aliases import FIELD_ALIASES, FIELD_BY_KEY, PASSWORD_FIELDS, header_key
+from bulk_onboard.sheet.secret_headers import looks_secret
 
-# An unknown column whose header holds one of these is treated as a secret and blanked in reports.
-# Unknown columns whose header key contains one of these are blanked in reports, like passwords.
-SECRET_HINTS = (
-    "pass", "pwd", "secret", "token", "apikey",
-    "kennwort", "contrase", "senha", "wachtwoord", "parola", "haslo", "salasana",
-)  # fmt: skip
 MAX_HEADERS_SHOWN = 10
 MAX_HEADER_CHARS = 40
 # failed.csv's own columns (reports.FAILED_COLUMNS, checked by a test): an input column of the
@@ -55,8 +50,10 @@ class ColumnMap:
     blanked_secrets: Mapping[str, str]  # report header -> "" for each secret column
 
     def ignored_shown(self) -> str:
-        """The unused columns, listed safely for a terminal or a log line."""
-        return ", ".join(printable(h, MAX_HEADER_CHARS) for h in self.ignored)
+        """The unused columns, listed safely for a terminal or a log line: the first few."""
+        shown = ", ".join(printable(h, MAX_HEADER_CHARS) for h in self.ignored[:MAX_HEADERS_SHOWN])
+        more = len(self.ignored) - MAX_HEADERS_SHOWN
+        return f"{shown} and {more:,} more" if more > 0 else shown
 
     @classmethod
     def from_headers(cls, headers: Sequence[str]) -> ColumnMap:
@@ -71,7 +68,7 @@ class ColumnMap:
             field = FIELD_BY_KEY.get(key)
             if field is None:
                 ignored.append(report[i])
-                if _looks_secret(key):
+                if looks_secret(key):
                     secret.add(i)
                 continue
             if field in index:
@@ -110,11 +107,6 @@ class ColumnMap:
         """(user header, field) for every mapped column, in the file's column order."""
         by_column = sorted(self.index.items(), key=lambda item: item[1])
         return [(self.headers[i].strip(), field) for field, i in by_column]
-
-
-def _looks_secret(key: str) -> bool:
-    """An unknown header that names a password: 'App Password', 'SMTP PW', 'Kennwort'..."""
-    return any(hint in key for hint in SECRET_HINTS) or key.startswith("pw") or key.endswith("pw")
 
 
 def _report_headers(shown: Sequence[str]) -> tuple[str, ...]:

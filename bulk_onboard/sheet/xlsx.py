@@ -18,6 +18,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from bulk_onboard.errors import InputError
 from bulk_onboard.sheet.table import RawRow
+from bulk_onboard.sheet.xlsx_limits import EXCEL_MAX_CELL_CHARS, check_workbook
 
 # What a damaged, encrypted or mislabelled workbook raises from inside openpyxl and zipfile; XML
 # parse errors (ElementTree's and lxml's) are SyntaxError subclasses.
@@ -35,6 +36,7 @@ def open_sheet(
     InputError for a damaged sheet or for a value in a column that has no header.
     """
     name = f"Input file '{path}'"
+    check_workbook(handle, name)
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it drops; none of that matters for values.
@@ -48,10 +50,11 @@ def open_sheet(
     # rows short; forgetting it makes openpyxl read every cell that is really there.
     worksheet.reset_dimensions()
     rows = enumerate(_values(worksheet, name), start=1)
-    for _, values in rows:
+    for number, values in rows:
         header = [_text(value) for value in values]
         while header and not header[-1].strip():
             header.pop()
+        _check_cell_sizes(number, header)
         if header:
             return worksheet.title, tuple(header), _chunks(rows, len(header), chunk_rows)
     raise InputError(
@@ -92,6 +95,7 @@ def _chunks(
     batch: list[RawRow] = []
     for number, values in rows:
         cells = [_text(value) for value in values]
+        _check_cell_sizes(number, cells)
         for index in range(width, len(cells)):
             # Dropping it silently would lose data; it is usually a note typed beside the table.
             if cells[index].strip():
@@ -109,6 +113,15 @@ def _chunks(
             batch = []
     if batch:
         yield batch
+
+
+def _check_cell_sizes(number: int, cells: list[str]) -> None:
+    if max(map(len, cells), default=0) > EXCEL_MAX_CELL_CHARS:
+        index, cell = max(enumerate(cells), key=lambda item: len(item[1]))
+        raise InputError(
+            f"Row {number} has {len(cell):,} characters in column {get_column_letter(index + 1)},"
+            f" more than a spreadsheet cell holds ({EXCEL_MAX_CELL_CHARS:,}): shorten that cell."
+        )
 
 
 def _text(value: object) -> str:

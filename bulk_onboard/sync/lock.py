@@ -11,14 +11,16 @@ docs/scheduling.md).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
 
-from bulk_onboard.errors import LockedError
+from bulk_onboard.errors import LockedError, UsageError
 
 LOCK_SUFFIX = ".lock"
+LOCK_MODE = 0o600
 
 
 class SyncLocked(LockedError):
@@ -40,7 +42,18 @@ class StateLock:
         self._fd: int | None = None
 
     def __enter__(self) -> StateLock:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            # O_NOFOLLOW: a link planted as STATE.lock must not get its target truncated.
+            fd = os.open(
+                self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, LOCK_MODE
+            )
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                raise
+            raise UsageError(
+                f"The lock file {self.path} is a symbolic link, which a lock never is: remove "
+                "it and run again."
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -27,6 +27,9 @@ AUTH_SMTP = {"success": False, "imap_auth_success": True, "smtp_auth_success": F
     [
         (200, {"id": 1}, Action.ACCEPT, ""),
         (201, {"id": 1}, Action.ACCEPT, ""),
+        (301, None, Action.FAIL, "redirected"),
+        (307, "<a href=x>moved</a>", Action.FAIL, "redirected"),
+        (308, None, Action.FAIL, "redirected"),
         (400, {"error": "email is missing"}, Action.FAIL, "rejected"),
         (404, None, Action.FAIL, "rejected"),
         (409, {"message": "conflict"}, Action.FAIL, "rejected"),
@@ -48,6 +51,12 @@ AUTH_SMTP = {"success": False, "imap_auth_success": True, "smtp_auth_success": F
 def test_response_classification(status: int, body: Any, action: Action, code: str) -> None:
     verdict = classify_response(status, body)
     assert (verdict.action, verdict.code) == (action, code)
+
+
+def test_a_redirect_names_its_target_and_is_not_followed() -> None:
+    message = classify_response(307, None, None, "https://elsewhere.test/v1\x1b[2J").message
+    assert "https://elsewhere.test/v1\\x1b[2J" in message
+    assert "not followed" in message
 
 
 def test_auth_error_message_quotes_the_server_error() -> None:

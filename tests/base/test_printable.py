@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulk_onboard.base.printable import printable, url_shown
+from bulk_onboard.base.printable import argv_shown, printable, url_shown
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,10 @@ def test_a_url_is_shown_without_its_credentials(url: str, shown: str) -> None:
 def test_control_characters_are_escaped_and_long_text_cut() -> None:
     assert printable("a\x1b[2Jb\nc") == "a\\x1b[2Jb\\nc"
     assert printable("x" * 100, 10) == "x" * 9 + "…"
+
+
+def test_a_command_line_is_stored_with_every_url_bare() -> None:
+    argv = ["run", "in.csv", "--api-url", "https://u:p@h.test/api", "--api-url=http://u:p@h.test"]
+    assert argv_shown(argv) == [
+        "run", "in.csv", "--api-url", "https://h.test/api", "--api-url=http://h.test",
+    ]  # fmt: skip

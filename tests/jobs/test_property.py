@@ -6,8 +6,9 @@ schedule of the sandbox (503s, dropped connections, 429s, latency, each seeded),
 - reports every input row in exactly one report, and leaks no password;
 - reports a row succeeded IF AND ONLY IF the server accepted it (answered 200 for its email).
 
-Each example starts its own sandbox process (the knobs are its flags) and runs the CLI once,
-a few seconds in all; the example count is kept small so the file runs in about a minute.
+Each example serves its own sandbox (from a thread: its knobs are its config) and runs the CLI
+once, a few seconds in all. The number of examples is the Hypothesis profile's: a few dozen by
+default, hundreds in CI (HYPOTHESIS_PROFILE=ci, which .ci/run sets; see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from bulk_onboard.sandbox import SandboxConfig
 from tests.support.cli import (
     MAGIC_PASSWORDS,
     Mailbox,
@@ -29,9 +31,10 @@ from tests.support.cli import (
     run_cli,
     write_mailboxes,
 )
-from tests.support.sandbox_process import SANDBOX_KEY, sandbox_process
+from tests.support.sandbox_process import SANDBOX_KEY
+from tests.support.sandbox_thread import sandbox_thread
 
-EXAMPLES = 18
+EXAMPLE_TIMEOUT_S = 30  # the slowest examples take under 10 s on a busy machine
 KINDS = ("new", "new", "new", "wrong", "repeat", "bad_port", "bad_email")
 MAGIC = sorted(MAGIC_PASSWORDS)
 
@@ -49,14 +52,15 @@ class Schedule:
     max_attempts: int
     dry_run: bool
 
-    def knobs(self) -> list[str]:
-        flags = [
-            "--fail-rate", str(self.fail_rate), "--reset-rate", str(self.reset_rate),
-            "--latency-ms", str(self.latency_ms), "--seed", str(self.seed),
-        ]  # fmt: skip
-        if self.rate_limit is not None:
-            flags += ["--rate-limit", str(self.rate_limit)]
-        return flags
+    def sandbox(self) -> SandboxConfig:
+        return SandboxConfig(
+            api_key=SANDBOX_KEY,
+            fail_rate=self.fail_rate,
+            reset_rate=self.reset_rate,
+            rate_limit=self.rate_limit,
+            latency_ms=self.latency_ms,
+            seed=self.seed,
+        )
 
     def options(self) -> list[str]:
         flags = [
@@ -99,12 +103,9 @@ def sheets(draw: st.DrawFn) -> list[Mailbox]:
     return rows
 
 
-@pytest.mark.timeout(150)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# The budget of examples is the loaded profile's; the timeout follows it.
+@pytest.mark.timeout(60 + EXAMPLE_TIMEOUT_S * settings().max_examples)
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=sheets(), schedule=schedules)
 def test_every_row_is_in_one_report_and_succeeded_iff_the_server_accepted_it(
     tmp_path_factory: pytest.TempPathFactory, rows: list[Mailbox], schedule: Schedule
@@ -112,7 +113,7 @@ def test_every_row_is_in_one_report_and_succeeded_iff_the_server_accepted_it(
     folder = tmp_path_factory.mktemp("example")
     sheet = folder / "in.csv"
     secrets = write_mailboxes(sheet, rows) | {SANDBOX_KEY}
-    with sandbox_process(*schedule.knobs()) as box:
+    with sandbox_thread(schedule.sandbox()) as box:
         result = run_cli(["run", str(sheet), *schedule.options()], folder / "out", url=box.url)
         accepted = Counter(box.accepted())
         accounts = box.accounts()

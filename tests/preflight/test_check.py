@@ -61,6 +61,25 @@ def test_check_gives_every_case_its_code_and_hint(
     assert summary["api_requests"] == 0
 
 
+def test_a_server_reply_repeating_the_password_is_stored_without_it(
+    peers: World, tmp_path: Path
+) -> None:
+    row = Case(
+        "judy@good.test",
+        "connect_refused",
+        "imap",
+        ("imap.good.test", peers.refused),
+        ("smtp.good.test", peers.smtp_tls.port, "ssl"),
+    )
+    path = write_sheet(tmp_path / "echo.csv", [row])
+    out = tmp_path / "out"
+    result = run_cli(["check", str(path), "--out", str(out), *peers.cli_options()], out)
+    assert result.code == 1, result.stderr
+    (failed,) = result.report("failed.csv")
+    assert "Authentication failed for judy@good.test with password ***" in failed["message"]
+    assert_no_secret(result, secrets([row]))
+
+
 def test_check_reports_the_dns_columns_of_what_passed(
     world: World, sheet: tuple[Path, list[Case]], tmp_path: Path
 ) -> None:

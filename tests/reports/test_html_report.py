@@ -29,13 +29,14 @@ from tests.support.cli import run_cli
 from tests.support.sandbox_process import SandboxProcess, sandbox_process
 
 FAST = ["--rate", "0", "--backoff", "0.01", "--no-progress"]
+# Where report.html shows them: a failed row's email, and the input's name (title and heading).
 HOSTILE_EMAIL = "<script>alert(1)</script>@x.test"
-HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"  # a legal file name: no slash in it
 ODD_EMAIL = "o'brien&co@acme-mail.test"
 SHEET = f"""\
 Email,First Name,Last Name,IMAP Host,IMAP Port,SMTP Host,SMTP Port,Password
 {HOSTILE_EMAIL},Evil,Row,imap.x.test,993,smtp.x.test,587,pw-hostile-0001
-ok.one@acme-mail.test,{HOSTILE_NAME},Smith,imap.acme-mail.test,993,smtp.acme-mail.test,587,pw-b2
+ok.one@acme-mail.test,Olive,Smith,imap.acme-mail.test,993,smtp.acme-mail.test,587,pw-b2
 henry@brightleads.nodns.test,Henry,D,mail.brightleads.nodns.test,993,mail.brightleads.nodns.test,465,pw-c3
 erin@acme-mail.test,Erin,W,imap.acme-mail.test,993,smtp.acme-mail.test,587,wrong-password
 grace@outlook.com,Grace,H,,,,,pw-grace-0005
@@ -58,7 +59,7 @@ def sandbox() -> Iterator[SandboxProcess]:
 def run_folder(sandbox: SandboxProcess, tmp_path_factory: pytest.TempPathFactory) -> RunFolder:
     """`bulk-onboard run` of a sheet with a hostile mailbox, and its report.html."""
     work = tmp_path_factory.mktemp("run")
-    sheet = work / "hostile.csv"
+    sheet = work / f"{HOSTILE_NAME}.csv"
     sheet.write_text(SHEET, encoding="utf-8")
     result = run_cli(["run", str(sheet), *FAST], work / "out", url=sandbox.url)
     assert (result.run_dir / "summary.json").is_file(), result.stderr
@@ -128,12 +129,15 @@ def test_the_report_opens_offline_quietly_and_shows_summary_counts(
 
 
 @pytest.mark.usefixtures("browser")
-def test_a_hostile_mailbox_name_is_text_on_the_page(run_folder: RunFolder) -> None:
+def test_hostile_text_the_page_shows_stays_text(run_folder: RunFolder) -> None:
     with visit(run_folder.path / "report.html") as seen:
         text = seen.page.inner_text("body")
         scripts = seen.page.locator("script").count()
         images = seen.page.locator("img").count()
+        title = seen.page.title()
     assert HOSTILE_EMAIL in text
+    assert f"{HOSTILE_NAME}.csv" in text  # the heading
+    assert title.startswith(f"{HOSTILE_NAME}.csv")
     assert (scripts, images, seen.dialogs) == (0, 0, [])
 
 

@@ -783,6 +783,27 @@ def test_secret_columns_are_blanked_in_original_and_others_kept() -> None:
     assert original == {**BASE, "Password": "", "Tags": "vip", "Old Password": ""}
 
 
+def test_a_cell_holding_one_of_the_rows_passwords_is_blanked_whatever_its_header() -> None:
+    row = {
+        **without(BASE, "Password"),
+        "IMAP Password": "Sx-imap-1",
+        "SMTP Password": "sxfi vexx abcd efgh",
+        "Login": " Sx-imap-1 ",  # the same password, under a header that says nothing
+        "Backup": "sxfivexxabcdefgh",  # as the Gmail rule would send it
+        "Notes": "creds: bob / Sx-imap-1 (rotated)",
+        "Tags": "vip",
+    }
+    original = run(row).original
+    assert [h for h in ("Login", "Backup", "Notes") if original[h]] == []
+    assert original["Tags"] == "vip"
+
+
+def test_a_short_password_blanks_only_a_cell_equal_to_it() -> None:
+    row = {**BASE, "Password": "a", "Tags": "a", "Notes": "a note"}
+    original = run(row).original
+    assert (original["Tags"], original["Notes"]) == ("", "a note")
+
+
 # --- the samples ------------------------------------------------------------------------------
 
 

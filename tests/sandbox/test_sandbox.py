@@ -442,6 +442,70 @@ async def test_accounts_persist_in_a_db_file_across_instances(
         assert newer["id"] == created["id"] + 1
 
 
+async def test_the_db_file_is_private_to_its_owner(tmp_path: Path) -> None:
+    db = tmp_path / "sandbox.sqlite"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bulk_onboard.sandbox", "--port", "0", "--db", str(db),
+        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        line = (await asyncio.wait_for(process.stdout.readline(), 10)).decode()
+        url = line.split(" listening on ")[1].split()[0]
+        async with (
+            aiohttp.ClientSession() as client,
+            client.post(url + "/v1/imap_auth", json=connect_body(), headers=KEY) as response,
+        ):
+            assert response.status == 200
+        files = sorted(tmp_path.glob("sandbox.sqlite*"))
+        assert db in files
+        assert {f.name: f.stat().st_mode & 0o777 for f in files} == {f.name: 0o600 for f in files}
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])
+async def test_a_bind_beyond_loopback_is_refused_with_the_public_default_key(host: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bulk_onboard.sandbox", "--host", host, "--port", "0",
+        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 2
+    assert stdout == b""  # never listened
+    assert "--api-key" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("host", "key", "allowed"),
+    [
+        ("127.0.0.1", None, True),
+        ("localhost", None, True),
+        ("::1", None, True),
+        ("0.0.0.0", None, False),
+        ("0.0.0.0", "a-key-of-its-own", True),
+        ("", None, False),
+        ("sandbox.example.test", None, False),  # a name is not looked up: loopback is named
+    ],
+)
+def test_which_binds_need_a_key_of_their_own(host: str, key: str | None, allowed: bool) -> None:
+    from bulk_onboard.commands.sandbox import sandbox_key
+    from bulk_onboard.errors import UsageError
+
+    if allowed:
+        assert sandbox_key(host, key) == (key or "sandbox")
+    else:
+        with pytest.raises(UsageError, match="--api-key"):
+            sandbox_key(host, key)
+
+
 async def test_no_password_appears_in_any_answer_or_the_log(
     session: aiohttp.ClientSession, sandbox: Sandbox
 ) -> None:

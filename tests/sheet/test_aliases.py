@@ -219,12 +219,26 @@ def test_password_columns_are_secret() -> None:
 
 
 @pytest.mark.parametrize(
-    "header", ["Old Password", "Client Secret", "API Token", "api_key", "Recovery pwd"]
-)
+    "header",
+    [
+        "Old Password", "Client Secret", "API Token", "api_key", "Recovery pwd", "IMAP Pword",
+        "Credentials", "SMTP Credential", "Access Token", "Passcode",
+        "Пароль", "Пароль IMAP", "密码", "密碼", "パスワード", "비밀번호", "Hasło", "Heslo",
+        "Şifre", "Lösenord", "Contraseña", "Senha", "Jelszó", "Mật khẩu", "كلمة المرور",
+        "סיסמה", "Mot de passe SMTP", "MDP", "Geheimnis", "Adgangskode", "Kata sandi",
+    ],
+)  # fmt: skip
 def test_unknown_columns_that_look_secret_are_secret(header: str) -> None:
     columns = ColumnMap.from_headers(["Email", header, "Tags"])
     assert columns.secret_columns == {1}
     assert header.strip() in columns.ignored
+
+
+@pytest.mark.parametrize(
+    "header", ["Tags", "Daily Limit", "Notes", "Warmup Enabled", "Company", "San Diego Office"]
+)
+def test_ordinary_unknown_columns_are_not_secret(header: str) -> None:
+    assert ColumnMap.from_headers(["Email", header]).secret_columns == set()
 
 
 def test_blank_and_repeated_headers_get_unique_report_names() -> None:

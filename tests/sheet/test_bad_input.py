@@ -17,7 +17,7 @@ import random
 import secrets
 import sqlite3
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import openpyxl
@@ -442,7 +442,7 @@ def test_xlsx_with_junk_cells_settles_row_by_row(
         ["c@fleet.test", "=1/0", "#DIV/0!", "imap.fleet.test", -5, "smtp.fleet.test", 0,
          pw.new()],
         [],
-        ["d@fleet.test", "x" * 40_000, "B", "imap.fleet.test", "993", "smtp.fleet.test", "587",
+        ["d@fleet.test", "x" * 32_767, "B", "imap.fleet.test", "993", "smtp.fleet.test", "587",
          pw.new()],
         [datetime.time(1, 2), "A", "B", "imap.fleet.test", 993, "smtp.fleet.test", 587, pw.new()],
         ["e@fleet.test", "A", "B", "imap.fleet.test", 993, "smtp.fleet.test", 587,
@@ -494,6 +494,123 @@ def test_file_named_xlsx_that_is_not_a_workbook_is_refused(
     refused(results, pw, "not a readable .xlsx", complete_folders=complete)
 
 
+MIB = 1024**2
+SHEET_XML = "xl/worksheets/sheet1.xml"
+SHARED_STRINGS_XML = "xl/sharedStrings.xml"
+ADA = b'<c r="B2" t="inlineStr"><is><t>Ada</t></is></c>'  # row 2's First Name, as openpyxl wrote it
+# What makes a workbook read xl/sharedStrings.xml (openpyxl writes inline strings instead).
+SHARED_STRINGS_LINKS = {
+    "[Content_Types].xml": (
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        b"</Relationships>",
+        b'<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://schemas.'
+        b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+    ),
+    SHEET_XML: (ADA, b'<c r="B2" t="s"><v>0</v></c>'),
+}
+
+
+def _rebuilt(workbook: bytes, name: str, parts: Iterator[bytes], links: bool = False) -> bytes:
+    """The workbook with part `name` (added if missing) made of `parts`, streamed into the zip at
+    the fastest compression, as a bomb is: a few MB on disk however big it unpacks. `links`
+    points row 2's First Name at the first shared string."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for item in source.infolist():
+            if item.filename != name:
+                data = source.read(item.filename)
+                if links and item.filename in SHARED_STRINGS_LINKS:
+                    old, new = SHARED_STRINGS_LINKS[item.filename]
+                    assert old in data
+                    data = data.replace(old, new)
+                target.writestr(item, data)
+        with target.open(name, "w", force_zip64=True) as part:
+            for piece in parts:
+                part.write(piece)
+    return rebuilt.getvalue()
+
+
+def _shared_strings(*inside: bytes | Iterator[bytes]) -> Iterator[bytes]:
+    """sharedStrings.xml holding one string, made of `inside`."""
+    yield b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/'
+    yield b'spreadsheetml/2006/main" count="1" uniqueCount="1"><si>'
+    for piece in inside:
+        yield from [piece] if isinstance(piece, bytes) else piece
+    yield b"</si></sst>"
+
+
+def _repeated(piece: bytes, total: int) -> Iterator[bytes]:
+    block = piece * max(1, MIB // len(piece))
+    for _ in range(total // len(block)):
+        yield block
+
+
+BOMBS: dict[str, tuple[str, Callable[[], Iterator[bytes]], str]] = {
+    # Caught by the sizes the zip declares, before anything is unpacked.
+    "300 MiB shared string": (
+        SHARED_STRINGS_XML,
+        lambda: _shared_strings(b"<t>", _repeated(b"a", 300 * MIB), b"</t>"),
+        "more than the 256 MiB",
+    ),
+    "65 MiB styles": (
+        "xl/styles.xml",
+        lambda: iter([b"<styleSheet>", *_repeated(b" ", 65 * MIB), b"</styleSheet>"]),
+        "more than the 64 MiB",
+    ),
+    # Caught while the text is streamed through, a MiB at a time.
+    "a 1 MB text": (
+        SHARED_STRINGS_XML,
+        lambda: _shared_strings(b"<t>", b"a" * MIB, b"</t>"),
+        "longer than a spreadsheet cell",
+    ),
+    "20 MiB of formatting runs": (
+        SHARED_STRINGS_XML,
+        lambda: _shared_strings(_repeated(b"<r><t>" + b"a" * 1000 + b"</t></r>", 20 * MIB)),
+        "longer than a spreadsheet cell",
+    ),
+}
+
+
+def test_a_workbook_reading_its_shared_strings_is_read(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    """The control of the bombs below: built the same way, with a sane shared string."""
+    whole = _workbook(tmp_path / "whole.xlsx", [list(HEADER), row(2, pw.new())]).read_bytes()
+    data = _rebuilt(whole, SHARED_STRINGS_XML, _shared_strings(b"<t>Grace</t>"), links=True)
+    target = write_bytes(tmp_path, data, name="in.xlsx")
+    checked, ran = validate_and_run(target, tmp_path, url=sandbox.url)
+    both_processed((checked, ran), pw, [2])
+    assert checked.report("valid.csv")[0]["first_name"] == "Grace"
+
+
+@pytest.mark.parametrize("bomb", list(BOMBS))
+def test_an_xlsx_that_would_unpack_past_a_cap_is_refused_before_it_is_read(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets, bomb: str
+) -> None:
+    name, parts, mention = BOMBS[bomb]
+    whole = _workbook(tmp_path / "whole.xlsx", [list(HEADER), row(2, pw.new())]).read_bytes()
+    data = _rebuilt(whole, name, parts(), links=name == SHARED_STRINGS_XML)
+    assert len(data) < 4 * MIB
+    target = write_bytes(tmp_path, data, name="in.xlsx")
+    refused(validate_and_run(target, tmp_path, url=sandbox.url), pw, mention)
+
+
+def test_an_xlsx_cell_longer_than_a_spreadsheet_cell_is_refused_naming_it(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    whole = _workbook(tmp_path / "whole.xlsx", [list(HEADER), row(2, pw.new())])
+    sheet = zipfile.ZipFile(whole).read(SHEET_XML)
+    long_name = ADA.replace(b"Ada", b"x" * 32_768)
+    data = _rebuilt(whole.read_bytes(), SHEET_XML, iter([sheet.replace(ADA, long_name)]))
+    target = write_bytes(tmp_path, data, name="in.xlsx")
+    refused(validate_and_run(target, tmp_path, url=sandbox.url), pw, "Row 2", "column B")
+
+
 # Secrets in files that are not what they seem
 
 
@@ -516,6 +633,24 @@ def test_password_columns_spelled_pw_are_blanked_in_reports(
     checked, ran = validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url)
     for result in (checked, ran):
         processed(result, pw, [2])
+
+
+def test_secret_columns_in_other_languages_or_words_and_copies_of_a_password_are_blanked(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header = [
+        "Email", "First Name", "IMAP Host", "SMTP Host", "Password",
+        "Пароль", "密码", "Credentials", "IMAP Pword", "Backup Login",
+    ]  # fmt: skip
+    rows = []
+    for email in ("not-an-email", "also@not@valid"):
+        password = pw.new()
+        cells = [email, "Ada", "imap.fleet.test", "smtp.fleet.test", password]
+        rows.append([*cells, pw.new(), pw.new(), f"ada:{pw.new()}", pw.new(), password])
+    write_sheet(tmp_path / "in.csv", header, rows)
+    for result in validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url):
+        processed(result, pw, [2, 3])
+        assert len(result.report("failed.csv")) == 2
 
 
 def test_failed_csv_names_each_column_once_when_the_input_reuses_report_names(

@@ -95,7 +95,7 @@ def cases(world: World) -> list[Case]:
         Case("alice@dkims1.test", None, None, imap_tls, smtp_465),
         Case("alice@nomx.test", "no_mx", "dns", imap_tls, smtp_465),
         Case("alice@srv.test", None, None, None, None),
-        Case("alice@guess.test", "connect_refused", "imap", None, smtp_465),
+        Case("alice@guess.test", "dns_no_address", "imap", None, smtp_465),
         Case("alice@slow.test", "dns_timeout", "dns", imap_tls, smtp_465),
         Case("alice@nowhere-at-all.test", "dns_nxdomain", "dns", imap_tls, smtp_465),
     ]

@@ -1,7 +1,8 @@
 """Real SMTP AUTH servers on loopback (aiosmtpd): 587-style STARTTLS and 465-style implicit TLS.
 
 Users are email -> password. `replies` gives some users the refusal a big provider sends instead
-of the generic `535 5.7.8` (Gmail's `534-5.7.9`, Microsoft's `535 5.7.139`). A server built with
+of the generic `535 5.7.8` (Gmail's `534-5.7.9`, Microsoft's `535 5.7.139`), or one repeating
+the password it was sent. A server built with
 `auth=False` never offers AUTH, even after STARTTLS; one built with `tls=False` offers no TLS.
 """
 
@@ -27,6 +28,9 @@ MICROSOFT_TENANT = (
     "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
     "Tenant. Visit https://aka.ms/smtp_auth_disabled for more information."
 )
+
+# A careless server's refusal, repeating what it was sent ({user} and {password} filled in).
+ECHOING_REFUSAL = "535 5.7.8 Authentication failed for {user} with password {password}"
 
 
 def server_context(certs: Certs, untrusted_name: str) -> ssl.SSLContext:
@@ -58,7 +62,8 @@ class _Authenticator:
         password = data.password.decode(errors="replace")
         reply = self.replies.get(user)
         if reply is not None:
-            return AuthResult(success=False, handled=False, message=reply)
+            said = reply.replace("{user}", user).replace("{password}", password)
+            return AuthResult(success=False, handled=False, message=said)
         return AuthResult(success=self.users.get(user) == password, handled=False)
 
 

@@ -7,7 +7,9 @@ Domains served by the test DNS server:
 - nospf.test, nodmarc.test: MX, and all but SPF / DMARC. dkims1.test: DKIM at `s1` only.
 - nomx.test: SPF and DMARC but no MX. gw.test: MX at Google. slow.test: never answered in time.
 - srv.test: no server hosts of its own, RFC 6186 SRV records pointing at the good servers.
-- guess.test: only `mail.guess.test`, where nothing listens on 993.
+- guess.test: an MX only, so discovery guesses `mail.guess.test`, a name with no address: the
+  guessed server fails the same way on every machine. (An address would make the outcome
+  depend on whatever listens on port 993 there: a system Dovecot answers on all of 127/8.)
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tests.support.peers.dns_server import DnsPeer, Zone, start_dns
 from tests.support.peers.dovecot import DovecotPeer, dovecot_missing, start_dovecot
 from tests.support.peers.ports import Blackhole, Silent, blackhole, refused_port, silent
 from tests.support.peers.smtp import (
+    ECHOING_REFUSAL,
     GMAIL_APP_PASSWORD,
     MICROSOFT_TENANT,
     SmtpPeer,
@@ -59,7 +62,7 @@ def zone() -> Zone:
     z.mx("gw.test", "aspmx.l.google.com", "alt1.aspmx.l.google.com")
     z.mx("slow.test", "mx.slow.test")
     z.mx("guess.test", "mx.guess.test")
-    z.a("mail.guess.test")
+    z.txt("mail.guess.test", "v=spf1 -all")  # the name exists, with no A or AAAA record
     return z
 
 
@@ -107,9 +110,13 @@ USERS = [
         "slow.test",
         "nowhere-at-all.test",
     )
-    for name in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan")
+    for name in ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy")
 ]
-SMTP_REPLIES = {"grace@good.test": GMAIL_APP_PASSWORD, "heidi@good.test": MICROSOFT_TENANT}
+SMTP_REPLIES = {
+    "grace@good.test": GMAIL_APP_PASSWORD,
+    "heidi@good.test": MICROSOFT_TENANT,
+    "judy@good.test": ECHOING_REFUSAL,
+}
 
 
 def start_world(*, extra_users: list[str] | None = None, penalty: bool = False) -> World:

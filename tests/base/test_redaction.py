@@ -1,0 +1,61 @@
+"""Secrets taken out of text that came from outside: every form a server may repeat them in."""
+
+from __future__ import annotations
+
+import pytest
+
+from bulk_onboard.base.redaction import MASK, Redactor
+
+PASSWORD = "Tr0ub4dor&3 horse"
+KEY = "mr_live_8fJ2kq"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"invalid password {PASSWORD} for bob", f"invalid password {MASK} for bob"),
+        (f"bad key {KEY}.", f"bad key {MASK}."),
+        ("password TR0UB4DOR&3 HORSE refused", f"password {MASK} refused"),  # case changed
+        ("Tr0ub4dor&3   horse", MASK),  # whitespace runs made one
+        ('{"password": "Tr0ub4dor&3 horse"}', f'{{"password": "{MASK}"}}'),
+        ("pw=Tr0ub4dor%263%20horse&x=1", f"pw={MASK}&x=1"),  # percent-encoded
+        ("pw=Tr0ub4dor%263+horse", f"pw={MASK}"),  # form-encoded
+        ("<b>Tr0ub4dor&amp;3 horse</b>", f"<b>{MASK}</b>"),  # HTML-escaped
+        (f"{KEY}{PASSWORD}", MASK + MASK),
+        ("nothing secret here", "nothing secret here"),
+    ],
+)
+def test_each_form_of_a_secret_is_removed(text: str, expected: str) -> None:
+    assert Redactor([PASSWORD, KEY])(text) == expected
+
+
+def test_a_secret_cut_short_where_the_text_was_shortened_is_removed() -> None:
+    redact = Redactor([PASSWORD])
+    assert redact("535 auth failed for Tr0ub4dor&…") == f"535 auth failed for {MASK}…"
+    assert redact("a reply … then more") == "a reply … then more"
+    assert redact("short Tr0…") == "short Tr0…"  # too little of it left to say anything
+
+
+def test_a_secret_holding_another_is_removed_whole() -> None:
+    assert Redactor(["secret-1", "secret-12345"])("x secret-12345 y") == f"x {MASK} y"
+
+
+def test_a_short_password_is_removed_only_where_it_stands_alone() -> None:
+    redact = Redactor(["a", "pw12"])
+    assert redact("MailReach said a is wrong") == f"MailReach said {MASK} is wrong"
+    assert redact("login pw12: no") == f"login {MASK}: no"
+    assert redact("apw123 and MailReach") == "apw123 and MailReach"
+
+
+def test_a_json_body_is_redacted_everywhere_keys_included() -> None:
+    body = {"error": f"bad {PASSWORD}", "errors": [f"key {KEY}", 3], PASSWORD: None, "ok": True}
+    assert Redactor([PASSWORD, KEY]).value(body) == {
+        "error": f"bad {MASK}", "errors": [f"key {MASK}", 3], MASK: None, "ok": True,
+    }  # fmt: skip
+
+
+def test_no_secret_means_text_is_returned_as_it_is() -> None:
+    redact = Redactor(["", "  "])
+    assert not redact
+    text = "anything at all …"
+    assert redact(text) is text
