@@ -70,7 +70,8 @@ HINTS: Mapping[str, str] = {
     "network_unreachable": "The server can't be reached from this machine: check its network.",
     "server_timeout": (
         "The server accepted the connection but stalled: check the port speaks IMAP/SMTP with the "
-        "expected encryption (993 and 465 are TLS, 143 and 587 STARTTLS), or raise --timeout."
+        "expected encryption (993 and 465 are TLS, 143 and 587 STARTTLS), or raise "
+        "--preflight-timeout."
     ),
     "server_closed": "The server hung up: check the host and port, or retry later if it is busy.",
     "server_unavailable": "The server is temporarily refusing logins: retry this row later.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from bulk_onboard.commands.options import port
 from bulk_onboard.errors import ExitCode, UsageError
 from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
 from bulk_onboard.settings import DEFAULT_CONCURRENCY
@@ -13,7 +14,7 @@ from bulk_onboard.settings import DEFAULT_CONCURRENCY
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     box = sub.add_parser("sandbox", help="serve the local MailReach-compatible API until stopped")
     box.add_argument("--host", default="127.0.0.1")
-    box.add_argument("--port", type=int, default=8025, help="0 picks a free port")
+    box.add_argument("--port", type=port, default=8025, help="0 picks a free port")
     box.add_argument(
         "--api-key",
         dest="sandbox_key",
@@ -39,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="really log in to the IMAP/SMTP servers of each request and read their DNS",
     )
-    add_preflight_options(box, timeout_flag="--verify-timeout")
+    add_preflight_options(box, timeout_aliases=("--verify-timeout",))
 
 
 def main(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -88,7 +88,6 @@ def test_run_preflight_fails_rows_locally_and_submits_only_the_rest(
     path, rows = sheet
     out = tmp_path / "out"
     options = [*world.cli_options(CHECK_TIMEOUT_S)]
-    options[options.index("--timeout")] = "--preflight-timeout"
     with sandbox_process() as box:
         result = run_cli(
             ["run", str(path), "--preflight", *options, "--rate", "0", "--no-progress"],
@@ -110,7 +109,6 @@ def test_the_verifying_sandbox_agrees_with_check(
 ) -> None:
     path, rows = sheet
     verify = ["--verify", *world.cli_options(CHECK_TIMEOUT_S)]
-    verify[verify.index("--timeout")] = "--verify-timeout"
     with sandbox_process(*verify) as box:
         result = run_cli(
             ["run", str(path), "--rate", "0", "--no-progress"], tmp_path / "out", url=box.url
