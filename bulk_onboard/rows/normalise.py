@@ -95,6 +95,8 @@ class NormalisedRow:
 def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> NormalisedRow:
     """Normalise and validate one row, reporting every problem it has at once."""
     c = Cells(raw.cells, columns)
+    if raw.problem is not None:  # the row's layout: listed first, so its stage is `input`
+        c.problems.insert(0, raw.problem)
     # This runs once per row of sheets with a million rows: the optional columns most sheets
     # don't have are skipped by one look at `present` instead of being read as blanks.
     present = columns.index
