@@ -71,6 +71,7 @@ class Watching(Reading, total=False):
     """What the jobs that take a while add: a progress bar, and the command line to record."""
 
     progress_bar: bool  # a tqdm bar (default: a log line every few seconds)
+    progress_lines: bool  # without the bar, those log lines (default True)
     command_line: Sequence[str]  # recorded in manifest.json as given: never put a secret in it
 
 
@@ -169,6 +170,7 @@ async def _check(
         preflight=preflight or PreflightSettings(),
         default_provider=options.get("provider"),
         progress_bar=options.get("progress_bar", False),
+        progress_lines=options.get("progress_lines", True),
     )
     check_out(job.out)
     data = _stdin_bytes(job.input, options)
@@ -277,6 +279,7 @@ def _run_settings(input: PathLike, options: Submitting) -> RunSettings:
         dry_run=options.get("dry_run", False),
         default_provider=options.get("provider"),
         progress_bar=options.get("progress_bar", False),
+        progress_lines=options.get("progress_lines", True),
     )
 
 

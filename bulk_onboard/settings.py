@@ -37,4 +37,5 @@ class RunSettings:
     dry_run: bool = False
     default_provider: str | None = None
     progress_bar: bool = False
+    progress_lines: bool = True  # without a bar, a progress line every few seconds
     unreachable_rows: int = UNREACHABLE_ROWS

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bulk_onboard.cli import build_parser
+from bulk_onboard.commands.options import watch_options
 from bulk_onboard.preflight.settings import DEFAULT_CHECK_TIMEOUT_S
 from tests.support.cli import Result, command, env_for, run_cli
 
@@ -160,3 +161,10 @@ def test_an_out_folder_named_like_an_option_still_gets_its_reports(tmp_path: Pat
     assert (run_dir / "report.html").is_file(), done.stderr
     assert "Traceback" not in done.stderr
     assert "error" not in done.stderr.lower()
+
+
+@pytest.mark.parametrize("name", ["run", "sync", "check"])
+def test_no_progress_turns_off_the_progress_lines_too(name: str) -> None:
+    parse = build_parser().parse_args
+    assert watch_options(parse([name, "x.csv"]), [])["progress_lines"] is True
+    assert watch_options(parse([name, "x.csv", "--no-progress"]), [])["progress_lines"] is False

@@ -117,7 +117,9 @@ def add_read_options(p: argparse.ArgumentParser, *, input_optional: bool = False
         help="parent folder of run folders (default: ./output)",
     )
     add_log_format(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar, and no progress log lines"
+    )
 
 
 def add_submit_options(run: argparse.ArgumentParser) -> None:
@@ -236,6 +238,7 @@ def watch_options(args: argparse.Namespace, argv: Sequence[str]) -> Watching:
     return {
         **read_options(args),
         "progress_bar": not args.no_progress and sys.stderr.isatty(),
+        "progress_lines": not args.no_progress,
         "command_line": argv,
     }
 
