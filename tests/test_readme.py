@@ -107,3 +107,12 @@ def test_the_layout_names_every_benchmark_module() -> None:
     modules = {p.name for p in (REPO / "bench").iterdir() if p.suffix in (".py", ".md")}
     modules.discard("__init__.py")
     assert sorted(m for m in modules if m not in _layout()) == []
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    """The test command a new user copies is the one CI proves (the apt step may precede it)."""
+    blocks = re.findall(r"```sh\n(.*?)\n```", README, flags=re.DOTALL)
+    [command] = [block for block in blocks if "scripts/check" in block]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert command in ci
+    assert ci[-1] == command  # last: its exit code is CI's

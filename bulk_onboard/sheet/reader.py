@@ -198,7 +198,9 @@ class _Records:
                 saw = int(too_wide["saw"])
                 if saw > widest:
                     raise diagnose() from None
-                width = min(widest, max(saw, 2 * (width or self.header_width)))
+                # The usual trailing delimiter needs one more cell; a file that keeps widening
+                # doubles, so it is read again a few times at most.
+                width = min(widest, saw if width is None else max(saw, 2 * width))
 
     def _parse(self, width: int | None) -> Iterator[pd.DataFrame]:
         self._handle.seek(0)

@@ -258,7 +258,9 @@ def test_a_signal_mid_run_drains_in_flight_rows_and_leaves_the_rest_interrupted(
 @pytest.mark.timeout(60)
 def test_a_second_sigint_abandons_in_flight_rows_as_unknown_outcome(tmp_path: Path) -> None:
     sheet, secrets = sheet_of(tmp_path, 40)
-    latency_s, concurrency = 3.0, 4
+    # Long enough that finishing the run (reports, the report child) on a busy machine takes
+    # less; the outcomes below (unknown_outcome, nothing succeeded) are the real proof.
+    latency_s, concurrency = 12.0, 4
     with (
         sandbox_process("--latency-ms", str(latency_s * 1000)) as box,
         fault_proxy(box.url) as proxy,
@@ -287,7 +289,9 @@ def test_a_second_sigint_abandons_in_flight_rows_as_unknown_outcome(tmp_path: Pa
 @pytest.mark.timeout(60)
 def test_a_second_sigint_during_the_key_check_abandons_it(tmp_path: Path) -> None:
     sheet, secrets = sheet_of(tmp_path, 10)
-    timeout_s = 5.0
+    # Long, so that finishing the run on a busy machine (reports, the report child) stays well
+    # inside half of it: only waiting the key check out would take longer.
+    timeout_s = 20.0
     with sandbox_process() as box, fault_proxy(box.url, Blackhole()) as proxy:
         args = ["run", str(sheet), *FAST, "--timeout", str(timeout_s), "--grace", "1"]
         run = start_cli(args, tmp_path / "out", url=proxy.url)
