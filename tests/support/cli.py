@@ -80,6 +80,23 @@ def run_cli(
     return Result(done.returncode, done.stdout, done.stderr, out)
 
 
+def run_and_signal(
+    args: Sequence[str], out: Path, *, url: str, after_s: float, signum: signal.Signals
+) -> Result:
+    """Start a run, send `signum` after `after_s` seconds, and wait for it to finish."""
+    proc = subprocess.Popen(
+        command([*args, "--out", str(out)]),
+        env=env_for(url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(after_s)
+    proc.send_signal(signum)
+    stdout, stderr = proc.communicate(timeout=60)
+    return Result(proc.returncode, stdout, stderr, out)
+
+
 def data_rows(path: Path) -> list[int]:
     """Spreadsheet row numbers of a simple CSV's data rows (no quoted newlines, no blanks)."""
     lines = path.read_text(encoding="utf-8-sig").splitlines()
