@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         InputMissingError,
         KeyRefusedError,
         LockedError,
+        OutputError,
         RunInterrupted,
         UsageError,
     )
@@ -56,13 +57,15 @@ _LAZY = {
     "PreflightSettings": "bulk_onboard.preflight.settings",
     **dict.fromkeys(
         ("BulkOnboardError", "ExitCode", "UsageError", "InputError", "InputMissingError",
-         "ApiUnavailableError", "LockedError", "KeyRefusedError", "RunInterrupted"),
+         "ApiUnavailableError", "OutputError", "LockedError", "KeyRefusedError",
+         "RunInterrupted"),
         "bulk_onboard.errors",
     ),
 }  # fmt: skip
 __all__ = [
     "ApiUnavailableError", "BulkOnboardError", "ExitCode", "InputError", "InputMissingError",
-    "KeyRefusedError", "LockedError", "PreflightSettings", "RunInterrupted", "RunResult",
+    "KeyRefusedError", "LockedError", "OutputError", "PreflightSettings", "RunInterrupted",
+    "RunResult",
     "UsageError", "__version__", "check", "check_async", "report", "run", "run_async", "sync",
     "sync_async", "validate", "validate_async",
 ]  # fmt: skip

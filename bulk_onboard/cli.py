@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from bulk_onboard.base.printable import printable
 from bulk_onboard.base.version import __version__
@@ -30,8 +31,15 @@ MAINS: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (with where to look) instead of the usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bulk-onboard",
         description="Onboard a spreadsheet of mailboxes into MailReach (POST /v1/imap_auth).",
         # No abbreviations, here and in every command's parser: `--api-k KEY` would otherwise

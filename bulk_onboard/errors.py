@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     DATA_ERROR = 65  # input can't be read as a table, or has no email column
     NO_INPUT = 66  # input file does not exist
     UNAVAILABLE = 69  # the API could not be reached
+    CANT_CREATE = 73  # --out can't hold a run folder (a file, read-only, OUT/latest a folder)
     LOCKED = 75  # another sync holds the lock
     KEY_REFUSED = 77  # the API key was refused
     SIGINT = 130
@@ -55,6 +56,12 @@ class ApiUnavailableError(BulkOnboardError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class OutputError(BulkOnboardError):
+    """No run folder can be made where --out says (exit 73, sysexits' EX_CANTCREAT)."""
+
+    exit_code = ExitCode.CANT_CREATE
+
+
 class LockedError(BulkOnboardError):
     """Another sync holds the state's lock: try later (exit 75)."""
 
@@ -78,6 +85,7 @@ ERRORS: dict[ExitCode, type[BulkOnboardError]] = {
     ExitCode.DATA_ERROR: InputError,
     ExitCode.NO_INPUT: InputMissingError,
     ExitCode.UNAVAILABLE: ApiUnavailableError,
+    ExitCode.CANT_CREATE: OutputError,
     ExitCode.LOCKED: LockedError,
     ExitCode.KEY_REFUSED: KeyRefusedError,
     ExitCode.SIGINT: RunInterrupted,

@@ -5,9 +5,9 @@ command of the same name does, renders its results.xlsx and report.html, and ret
 `RunResult` when it ends with exit code 0 (every row succeeded, was valid or was skipped) or 1
 (some rows failed or are unprocessed). Every other exit code is a typed exception of
 `bulk_onboard.errors`: `UsageError` 2, `InputError` 65, `InputMissingError` 66,
-`ApiUnavailableError` 69, `LockedError` 75, `KeyRefusedError` 77, `RunInterrupted` 130/143;
-its `run_dir` names the run folder when one was written. The API key is passed in, never read
-from the environment here: that is the command line's job.
+`ApiUnavailableError` 69, `OutputError` 73, `LockedError` 75, `KeyRefusedError` 77,
+`RunInterrupted` 130/143; its `run_dir` names the run folder when one was written. The API
+key is passed in, never read from the environment here: that is the command line's job.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from typing import Any, BinaryIO, ParamSpec, TypedDict
 
 from typing_extensions import Unpack
 
-from bulk_onboard.api.client import ApiConfig
 from bulk_onboard.api.endpoint import check_api_url
 from bulk_onboard.engine import event_loop
 from bulk_onboard.errors import ExitCode, UsageError, error_for
 from bulk_onboard.logs import current_format
 from bulk_onboard.preflight.settings import PreflightSettings
+from bulk_onboard.runs.create import check_out
 from bulk_onboard.runs.result import RunResult
 from bulk_onboard.settings import (
     DEFAULT_API_URL,
@@ -71,6 +71,7 @@ class Watching(Reading, total=False):
     """What the jobs that take a while add: a progress bar, and the command line to record."""
 
     progress_bar: bool  # a tqdm bar (default: a log line every few seconds)
+    progress_lines: bool  # without the bar, those log lines (default True)
     command_line: Sequence[str]  # recorded in manifest.json as given: never put a secret in it
 
 
@@ -118,6 +119,8 @@ async def _run(
             raise UsageError("Name the input file: bulk-onboard run INPUT (or --resume RUN_DIR).")
         input = load_previous(earlier).input_path
     settings = _run_settings(input, options)
+    if mode.resume is None:  # --resume writes into the earlier run's folder
+        check_out(settings.out)
     data = _stdin_bytes(settings.input, options)
     async with _reaching_the_api(settings, options.get("sandbox", False)) as settings:
         code, run_dir = await run_job(
@@ -143,6 +146,7 @@ async def _sync(
     from bulk_onboard.jobs.sync import SyncSettings, default_state_path, sync_job
 
     run = _run_settings(input, options)
+    check_out(run.out)
     state_path = Path(state) if state is not None else default_state_path(run.out)
     data = _stdin_bytes(run.input, options)
     async with _reaching_the_api(run, options.get("sandbox", False)) as run:
@@ -167,7 +171,9 @@ async def _check(
         preflight=preflight or PreflightSettings(),
         default_provider=options.get("provider"),
         progress_bar=options.get("progress_bar", False),
+        progress_lines=options.get("progress_lines", True),
     )
+    check_out(job.out)
     data = _stdin_bytes(job.input, options)
     code, run_dir = await check_job(job, options.get("command_line", ()), data)
     return code, run_dir, ""
@@ -177,6 +183,7 @@ async def _validate(input: PathLike, **options: Unpack[Reading]) -> Ending:
     """Read, normalise and validate every row, with no network: valid.csv and failed.csv."""
     from bulk_onboard.jobs.validate import validate_job
 
+    check_out(Path(options.get("out", DEFAULT_OUT)))
     code, run_dir = await asyncio.to_thread(
         validate_job,
         str(input),
@@ -251,6 +258,9 @@ def _stdin_bytes(input: str, options: Reading) -> bytes | None:
 
 def _run_settings(input: PathLike, options: Submitting) -> RunSettings:
     """The settings of a submitting job; an option left out takes the command line's default."""
+    # Here, not at the top: `report` and `validate` import this module and need no aiohttp.
+    from bulk_onboard.api.client import ApiConfig
+
     sandbox = options.get("sandbox", False)
     key = options.get("api_key")
     if not sandbox and not key:
@@ -276,6 +286,7 @@ def _run_settings(input: PathLike, options: Submitting) -> RunSettings:
         dry_run=options.get("dry_run", False),
         default_provider=options.get("provider"),
         progress_bar=options.get("progress_bar", False),
+        progress_lines=options.get("progress_lines", True),
     )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bulk_onboard.api.client import ApiConfig
+if TYPE_CHECKING:  # an annotation only: the command line reads these defaults without aiohttp
+    from bulk_onboard.api.client import ApiConfig
 
 DEFAULT_API_URL = "https://api.mailreach.co/api"
 DEFAULT_RATE = 10.0  # MailReach asks for < 20 requests/s per key
@@ -37,4 +39,5 @@ class RunSettings:
     dry_run: bool = False
     default_provider: str | None = None
     progress_bar: bool = False
+    progress_lines: bool = True  # without a bar, a progress line every few seconds
     unreachable_rows: int = UNREACHABLE_ROWS

@@ -10,12 +10,33 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.support.peer_required import peer_missing
 from tests.support.peers.audit import NetworkAudit
 from tests.support.peers.dovecot import dovecot_missing
 from tests.support.peers.world import World, start_world
 
 NETGUARD = Path(__file__).parent / "support" / "peers" / "netguard"
 REPO = Path(__file__).parent.parent
+# The longest modules, longest first. scripts/check hands whole modules to its workers
+# (pytest-xdist --dist loadscope) in collection order: started first, these end before the
+# short ones run out, so no worker waits idle on another's minute-long module at the end.
+SLOWEST_FIRST = (
+    "tests/test_bench_smoke.py",
+    "tests/jobs/test_property.py",
+    "tests/jobs/test_run.py",
+    "tests/jobs/test_resume.py",
+    "tests/sync/test_sync.py",
+    "tests/sheet/test_bad_input.py",
+    "tests/engine/test_faults.py",
+    "tests/jobs/test_naughty_strings.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {module: place for place, module in enumerate(SLOWEST_FIRST)}
+    # Stable: each module's tests keep their order.
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
+
 
 # The budget of the property tests (tests/jobs/test_property.py: a few seconds an example). A
 # developer's run keeps to a minute or two; CI (.ci/run sets HYPOTHESIS_PROFILE=ci) runs
@@ -37,9 +58,10 @@ def peers() -> Iterator[World]:
 
 @pytest.fixture
 def world(peers: World) -> World:
-    """The peers, for a test that needs Dovecot too: skipped (with why) where it is missing."""
+    """The peers, for a test that needs Dovecot too: skipped (with why) where it is missing,
+    failed instead in CI (tests/support/peer_required.py)."""
     if peers.dovecot is None:
-        pytest.skip(dovecot_missing() or "dovecot did not start")
+        peer_missing(dovecot_missing() or "dovecot did not start")
     return peers
 
 

@@ -1,106 +1,170 @@
-"""The command line's guards: no API key on it in any spelling, nothing secret echoed or stored."""
+"""What a new user trips over on the command line: each mistake is one line, its exit code, and
+nothing half-made left behind (never a traceback)."""
 
 from __future__ import annotations
 
-import argparse
-import json
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bulk_onboard.cli import build_parser
-from tests.support.cli import run_cli
-from tests.support.sandbox_process import sandbox_process
+from bulk_onboard.commands.options import watch_options
+from bulk_onboard.preflight.settings import DEFAULT_CHECK_TIMEOUT_S
+from tests.support.cli import Result, command, env_for, run_cli
 
-REPO = Path(__file__).parent.parent
-SAMPLE = REPO / "samples" / "mailboxes.csv"
-KEY = "sk-live-Kq83hd7Ghs61-secret"
-KEY_FLAG = "--api-key"
-PREFIXES = [KEY_FLAG[:n] for n in range(3, len(KEY_FLAG) + 1)]  # --a ... --api-key
+SAMPLE = Path(__file__).parent.parent / "samples" / "mailboxes.csv"
+CANT_CREATE = 73  # sysexits' EX_CANTCREAT
 
 
-def every_parser(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
-    found = [parser]
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for child in action.choices.values():
-                found.extend(every_parser(child))
-    return found
-
-
-def test_no_parser_accepts_an_abbreviated_option() -> None:
-    parsers = every_parser(build_parser())
-    assert len(parsers) == 7  # the top level and its six commands
-    assert [p.prog for p in parsers if p.allow_abbrev] == []
-
-
-@pytest.mark.parametrize("prefix", PREFIXES)
-@pytest.mark.parametrize("joined", [False, True], ids=["spaced", "joined"])
-@pytest.mark.parametrize("command", ["run", "sync"])
-def test_no_prefix_of_api_key_gets_the_key_through(
-    tmp_path: Path, prefix: str, joined: bool, command: str
-) -> None:
-    out = tmp_path / "out"
-    given = [f"{prefix}={KEY}"] if joined else [prefix, KEY]
-    # --sandbox needs no key, so a flag taken for another option would let the run go ahead.
-    args = [command, str(SAMPLE), "--sandbox", "--rate", "0", "--out", str(out), *given]
-    result = run_cli(args, out, key=None)
-    assert result.code == 2, result.stderr
-    assert KEY not in result.stdout + result.stderr
+def one_line(result: Result, code: int) -> str:
+    """The one line a refused command printed on stderr, having exited with `code`."""
+    assert result.code == code, result.stderr
     assert "Traceback" not in result.stderr
-    assert not out.exists(), "a run folder (and its manifest) was written"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
 
 
-def test_the_key_flag_is_refused_with_a_sentence_saying_where_the_key_goes(tmp_path: Path) -> None:
-    result = run_cli(["run", str(SAMPLE), "--api-ke", KEY], tmp_path / "out", key=None)
-    assert result.code == 2
-    assert "MAILREACH_API_KEY" in result.stderr
-    assert "--api-key-file" in result.stderr
+def test_a_negative_rate_is_refused_saying_zero_is_allowed(tmp_path: Path) -> None:
+    line = one_line(run_cli(["run", "x.csv", "--rate", "-1"], tmp_path), 2)
+    assert "--rate: must be 0 (no limit) or more, not -1" in line
 
 
-def test_an_unknown_option_is_named_but_its_value_is_not_echoed(tmp_path: Path) -> None:
-    result = run_cli(["validate", str(SAMPLE), "--pasword", KEY], tmp_path / "out")
-    assert result.code == 2
-    assert "--pasword" in result.stderr
-    assert KEY not in result.stderr + result.stdout
+@pytest.mark.parametrize("spelling", ["0", "0.0", "none", "unlimited"])
+def test_a_rate_of_zero_in_any_spelling_means_no_limit(spelling: str) -> None:
+    assert build_parser().parse_args(["run", "x.csv", "--rate", spelling]).rate is None
 
 
-@pytest.mark.parametrize("sandbox", [[], ["--sandbox"]], ids=["api", "sandbox"])
-def test_a_key_file_that_is_not_there_is_neither_echoed_nor_recorded(
-    tmp_path: Path, sandbox: list[str]
+def test_a_port_out_of_range_is_one_line_not_an_overflow_traceback(tmp_path: Path) -> None:
+    line = one_line(run_cli(["sandbox", "--port", "80000"], tmp_path), 2)
+    assert "--port: must be from 0 (any free port) to 65535, not 80000" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "old_name"),
+    [
+        (["run", "x.csv", "--preflight"], None),
+        (["check", "x.csv"], "--timeout"),
+        (["sandbox", "--verify"], "--verify-timeout"),
+    ],
+)
+def test_every_command_names_the_preflight_deadline_alike_and_keeps_its_old_name(
+    argv: list[str], old_name: str | None
 ) -> None:
-    # A common slip: the key itself given where its file's path goes.
-    out = tmp_path / "out"
-    args = ["run", str(SAMPLE), *sandbox, "--api-key-file", KEY, "--out", str(out)]
-    result = run_cli(args, out, key=None)
-    assert result.code == 2
-    assert KEY not in result.stderr + result.stdout
-    assert "--api-key-file" in result.stderr
-    assert not out.exists(), "a run folder (and its manifest) was written"
+    parse = build_parser().parse_args
+    assert parse(argv).check_timeout == DEFAULT_CHECK_TIMEOUT_S
+    assert parse([*argv, "--preflight-timeout", "7"]).check_timeout == 7
+    if old_name is not None:
+        assert parse([*argv, old_name, "8"]).check_timeout == 8
 
 
-def test_a_key_file_of_two_lines_is_refused_without_showing_it(tmp_path: Path) -> None:
-    key_file = tmp_path / "key"
-    key_file.write_text(f"{KEY}\nsecond-line-{KEY}\n")
-    key_file.chmod(0o600)
-    args = ["run", str(SAMPLE), "--api-key-file", str(key_file), "--out", str(tmp_path / "out")]
-    result = run_cli(args, tmp_path / "out", key=None)
-    assert result.code == 2, result.stderr
-    assert KEY not in result.stderr + result.stdout
-    assert "Traceback" not in result.stderr
+def test_run_timeout_stays_the_api_deadline() -> None:
+    args = build_parser().parse_args(["run", "x.csv", "--timeout", "9"])
+    assert (args.timeout, args.check_timeout) == (9, DEFAULT_CHECK_TIMEOUT_S)
 
 
-def test_credentials_in_the_api_url_are_stored_nowhere(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    with sandbox_process() as box:
-        url = box.url.replace("http://", "http://robot:hunter2-Url-Secret@")
-        args = ["run", str(SAMPLE), "--rate", "0", "--api-url", url, "--out", str(out)]
-        result = run_cli(args, out)
-    assert result.code == 1, result.stderr
-    manifest = json.loads((result.run_dir / "manifest.json").read_text())
-    assert manifest["options"]["api"]["base_url"] == box.url
-    assert box.url in manifest["command_line"]
-    for path in out.rglob("*"):
-        if path.is_file():
-            assert b"hunter2-Url-Secret" not in path.read_bytes(), path
-    assert "hunter2-Url-Secret" not in result.stdout + result.stderr
+@pytest.mark.parametrize("name", ["run", "sync", "validate", "check"])
+def test_help_names_every_input_format(name: str) -> None:
+    done = subprocess.run(
+        command([name, "--help"]), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert ".csv/.tsv/.txt/.xlsx/.xlsm" in " ".join(done.stdout.split())
+
+
+def test_a_key_file_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "keys"
+    folder.mkdir(mode=0o700)
+    result = run_cli(["run", str(SAMPLE), "--api-key-file", str(folder)], tmp_path / "out")
+    assert "is a directory" in one_line(result, 2)
+    assert not (tmp_path / "out").exists()
+
+
+# --out that can't hold a run folder: exit 73, before any work, leaving nothing behind.
+
+
+def _a_file(tmp_path: Path) -> Path:
+    (tmp_path / "out").write_text("not a folder")
+    return tmp_path / "out"
+
+
+def _under_a_file(tmp_path: Path) -> Path:
+    return _a_file(tmp_path) / "runs"
+
+
+def _latest_is_a_folder(tmp_path: Path) -> Path:
+    (tmp_path / "out" / "latest").mkdir(parents=True)
+    return tmp_path / "out"
+
+
+def _latest_is_a_file(tmp_path: Path) -> Path:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "latest").write_text("")
+    return tmp_path / "out"
+
+
+def _in_proc(tmp_path: Path) -> Path:
+    return Path("/proc/self/runs")  # a kernel file system: no folder can be made there
+
+
+BAD_OUTS: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "a file": (_a_file, "is a file, not a folder"),
+    "under a file": (_under_a_file, "No run folder can be made in --out"),
+    "in /proc": (_in_proc, "No run folder can be made in --out"),
+    "latest is a folder": (_latest_is_a_folder, "latest is a real folder, not the link"),
+    "latest is a file": (_latest_is_a_file, "latest is a real file, not the link"),
+}
+COMMANDS = {
+    "validate": ["validate", str(SAMPLE)],
+    "run": ["run", str(SAMPLE), "--sandbox"],
+    "check": ["check", str(SAMPLE), "--dns", "127.0.0.1:9"],
+    "sync": ["sync", str(SAMPLE), "--sandbox"],
+}
+
+
+def _files_under(path: Path) -> list[Path]:
+    return sorted(path.rglob("*")) if path.is_dir() else []
+
+
+@pytest.mark.parametrize(
+    ("case", "name"),
+    [*((case, "validate") for case in BAD_OUTS), *((case, "run") for case in BAD_OUTS),
+     ("a file", "check"), ("latest is a folder", "check"),
+     ("a file", "sync"), ("latest is a folder", "sync")],
+)  # fmt: skip
+def test_an_unusable_out_is_one_line_exit_73_and_nothing_made(
+    tmp_path: Path, case: str, name: str
+) -> None:
+    make, words = BAD_OUTS[case]
+    out = make(tmp_path)
+    before = _files_under(tmp_path)
+    result = run_cli([*COMMANDS[name], "--out", str(out)], out, key=None)
+    assert words in one_line(result, CANT_CREATE)
+    assert result.stdout == ""
+    assert _files_under(tmp_path) == before
+
+
+def test_an_out_folder_named_like_an_option_still_gets_its_reports(tmp_path: Path) -> None:
+    done = subprocess.run(
+        command(["run", str(SAMPLE), "--sandbox", "--out=-dashed"]),
+        cwd=tmp_path,
+        env=env_for(None, None),
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr  # the sample fails 4 rows on purpose
+    run_dir = (tmp_path / "-dashed" / "latest").resolve()
+    assert (run_dir / "results.xlsx").is_file(), done.stderr
+    assert (run_dir / "report.html").is_file(), done.stderr
+    assert "Traceback" not in done.stderr
+    assert "error" not in done.stderr.lower()
+
+
+@pytest.mark.parametrize("name", ["run", "sync", "check"])
+def test_no_progress_turns_off_the_progress_lines_too(name: str) -> None:
+    parse = build_parser().parse_args
+    assert watch_options(parse([name, "x.csv"]), [])["progress_lines"] is True
+    assert watch_options(parse([name, "x.csv", "--no-progress"]), [])["progress_lines"] is False

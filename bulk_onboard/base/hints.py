@@ -10,6 +10,10 @@ HINTS: Mapping[str, str] = {
     "invalid_port": "Use a whole port number between 1 and 65535 (IMAP is usually 993, SMTP 587).",
     "invalid_value": "Correct the named cell; booleans accept true/false, yes/no, 1/0, on/off.",
     "invalid_row": "Fix the row's layout so each cell lines up with its header.",
+    "smtp_security_conflict": (
+        "Port 465 is TLS from the first byte and 587, 25 and 2525 use STARTTLS: make the security "
+        "cell agree with the port, or leave it blank and the port decides."
+    ),
     "duplicate_email": "Remove the repeated row or give it its own mailbox address.",
     "oauth_required": (
         "Personal Outlook.com, Hotmail and Live mailboxes only connect through OAuth: "
@@ -74,7 +78,8 @@ HINTS: Mapping[str, str] = {
     "network_unreachable": "The server can't be reached from this machine: check its network.",
     "server_timeout": (
         "The server accepted the connection but stalled: check the port speaks IMAP/SMTP with the "
-        "expected encryption (993 and 465 are TLS, 143 and 587 STARTTLS), or raise --timeout."
+        "expected encryption (993 and 465 are TLS, 143 and 587 STARTTLS), or raise "
+        "--preflight-timeout."
     ),
     "server_closed": "The server hung up: check the host and port, or retry later if it is busy.",
     "server_unavailable": "The server is temporarily refusing logins: retry this row later.",

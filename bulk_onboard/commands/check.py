@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=DEFAULT_CONCURRENCY,
         help=f"rows checked at once at most (default {DEFAULT_CONCURRENCY})",
     )
-    add_preflight_options(chk, timeout_flag="--timeout")
+    # `--timeout` was check's name for it; `run --timeout` is the API's deadline.
+    add_preflight_options(chk, timeout_aliases=("--timeout",))
 
 
 def main(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -51,11 +51,22 @@ def grace(text: str) -> float:
 
 def rate(text: str) -> float | None:
     """Requests per second; 0/none/unlimited means no limit."""
-    if text.strip().lower() in ("0", "none", "unlimited", "inf"):
+    if text.strip().lower() in ("none", "unlimited", "inf"):
         return None
     value = _number(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, not {text}")
+    return value or None
+
+
+def port(text: str) -> int:
+    """A TCP port to listen on: 0 (any free one) to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be from 0 (any free port) to 65535, not {text}")
     return value
 
 
@@ -89,9 +100,9 @@ def add_read_options(p: argparse.ArgumentParser, *, input_optional: bool = False
     p.add_argument(
         "input",
         nargs="?" if input_optional else None,
-        help="a .csv/.tsv/.txt/.xlsx file, or - for CSV on standard input",
+        help="a .csv/.tsv/.txt/.xlsx/.xlsm file, or - for CSV on standard input",
     )
-    p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
+    p.add_argument("--sheet", help="the workbook sheet to read (default: the first)")
     p.add_argument("--encoding", help="the text encoding (default: UTF-8, else Windows-1252)")
     p.add_argument("--delimiter", help="the delimiter: , ; tab | (default: sniffed)")
     p.add_argument(
@@ -106,7 +117,9 @@ def add_read_options(p: argparse.ArgumentParser, *, input_optional: bool = False
         help="parent folder of run folders (default: ./output)",
     )
     add_log_format(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bar, and no progress log lines"
+    )
 
 
 def add_submit_options(run: argparse.ArgumentParser) -> None:
@@ -184,12 +197,18 @@ def read_api_key(key_file: Path | None) -> str | None:
                 f"The file given to --api-key-file can't be read ({error.strerror}): "
                 "check its path."
             ) from None
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"The API key file {key_file} is a directory: name the file in it.")
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise UsageError(
                 f"The API key file {key_file} is readable by other users: "
                 f"run `chmod 600 {key_file}` first."
             )
-        key = key_file.read_text(encoding="utf-8", errors="replace").strip()
+        try:
+            key = key_file.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise UsageError(f"The API key file {key_file} can't be read ({reason}).") from None
         if not key:
             raise UsageError(f"The API key file {key_file} is empty.")
         return _one_word(key, f"The API key file {key_file}")
@@ -244,6 +263,7 @@ def watch_options(args: argparse.Namespace, argv: Sequence[str]) -> Watching:
     return {
         **read_options(args),
         "progress_bar": not args.no_progress and sys.stderr.isatty(),
+        "progress_lines": not args.no_progress,
         "command_line": argv,
     }
 

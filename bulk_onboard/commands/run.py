@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="check each row locally first (DNS, IMAP login, SMTP AUTH); failing rows are not sent",
     )
-    add_preflight_options(run, timeout_flag="--preflight-timeout")
+    add_preflight_options(run)
 
 
 def main(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from bulk_onboard.api.endpoint import is_loopback
 from bulk_onboard.base.printable import printable
+from bulk_onboard.commands.options import port
 from bulk_onboard.errors import ExitCode, UsageError
 from bulk_onboard.preflight.options import add_preflight_options, preflight_settings
 from bulk_onboard.sandbox.config import DEFAULT_API_KEY
@@ -19,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "sandbox", allow_abbrev=False, help="serve the local MailReach-compatible API until stopped"
     )
     box.add_argument("--host", default="127.0.0.1")
-    box.add_argument("--port", type=int, default=8025, help="0 picks a free port")
+    box.add_argument("--port", type=port, default=8025, help="0 picks a free port")
     box.add_argument(
         "--api-key",
         dest="sandbox_key",
@@ -44,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="really log in to the IMAP/SMTP servers of each request and read their DNS",
     )
-    add_preflight_options(box, timeout_flag="--verify-timeout")
+    add_preflight_options(box, timeout_aliases=("--verify-timeout",))
 
 
 def sandbox_key(host: str, key: str | None) -> str:

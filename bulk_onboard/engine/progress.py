@@ -16,13 +16,14 @@ log = logging.getLogger("bulk_onboard")
 
 
 class Progress:
-    """Counts settled rows; shows them as a bar or as periodic log lines."""
+    """Counts settled rows; shows them as a bar, as periodic log lines, or not at all."""
 
     def __init__(
         self,
         total: int,
         *,
         bar: bool,
+        lines: bool = True,
         label: str = "rows",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -32,7 +33,8 @@ class Progress:
         self.other = 0
         self._clock = clock
         self._started = clock()
-        self._next_log = self._started + LOG_EVERY_S
+        # No bar and no lines (--no-progress): the next log time never comes.
+        self._next_log = self._started + LOG_EVERY_S if lines else float("inf")
         self._bar: tqdm[Any] | None = None
         if bar:
             self._bar = tqdm(total=total, unit=label, dynamic_ncols=True, smoothing=0.1)

@@ -55,6 +55,7 @@ class CheckJob:
     preflight: PreflightSettings
     default_provider: str | None = None
     progress_bar: bool = False
+    progress_lines: bool = True
 
 
 def _open(job: CheckJob, stdin_bytes: bytes | None) -> Table:
@@ -164,7 +165,7 @@ async def check_job(
     }
     write_json(run_dir / "manifest.json", manifest)
     journal = Journal(run_dir)
-    progress = Progress(total, bar=job.progress_bar)
+    progress = Progress(total, bar=job.progress_bar, lines=job.progress_lines)
 
     def record(outcome: Outcome) -> None:
         journal.record(outcome)

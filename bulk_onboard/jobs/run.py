@@ -190,7 +190,7 @@ async def run_job(
         if preflight is not None:
             plan.manifest.setdefault("options", {})["preflight"] = preflight.describe()
         write_json(plan.run_dir / "manifest.json", plan.manifest)
-        progress = Progress(total, bar=settings.progress_bar)
+        progress = Progress(total, bar=settings.progress_bar, lines=settings.progress_lines)
 
         commit_soon = _TurnCommit(journal.commit)
 

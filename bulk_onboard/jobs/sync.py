@@ -233,7 +233,7 @@ async def _settle_every_row(
             store.add_changes(changes)
 
     book = None
-    progress = Progress(len(prepared), bar=run.progress_bar)
+    progress = Progress(len(prepared), bar=run.progress_bar, lines=run.progress_lines)
     if listing is not None:
         book = SyncBook(
             store.load(),

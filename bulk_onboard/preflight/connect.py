@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -42,12 +43,26 @@ def smtp_security(port: int, starttls: bool | None) -> Security:
 
 
 class Tracker:
-    """Where a check is, so a deadline passing can be told as the right failure."""
+    """Where a check is, so a deadline passing can be told as the right failure.
 
-    __slots__ = ("phase",)
+    With TLS from the first byte the protocol library does the handshake and then waits for
+    the greeting in one call; `secured` (set for that call) tells whether the handshake is done,
+    so a server that completes TLS and then never speaks is reported as silent, not as TLS.
+    """
+
+    __slots__ = ("in_clear", "phase", "secured")
 
     def __init__(self) -> None:
         self.phase = Phase.RESOLVE
+        self.secured: Callable[[], bool] | None = None
+        # Set when the login went ahead without TLS (--allow-plaintext): a sentence for notes.
+        self.in_clear: str | None = None
+
+    def now(self) -> Phase:
+        """The phase the check is in: TLS only while the handshake itself is still going."""
+        if self.phase is Phase.TLS and self.secured is not None and self.secured():
+            return Phase.GREETING
+        return self.phase
 
 
 @dataclass(slots=True)
@@ -140,6 +155,14 @@ def release(sock: socket.socket) -> None:
         return
     loop.remove_reader(sock.fileno())
     sock.close()
+
+
+def sent_in_clear(protocol: str, where: str) -> str:
+    """The note of a login that passed only because --allow-plaintext let it go unencrypted."""
+    return (
+        f"{where} offers no STARTTLS: the {protocol} login passed only with --allow-plaintext, "
+        "sending the password unencrypted."
+    )
 
 
 def plaintext_refused(protocol: str, where: str) -> CheckFailed:

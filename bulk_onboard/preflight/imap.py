@@ -14,7 +14,13 @@ from typing import Any, TypeVar
 
 import aioimaplib
 
-from bulk_onboard.preflight.connect import Opened, Tracker, plaintext_refused, release
+from bulk_onboard.preflight.connect import (
+    Opened,
+    Tracker,
+    plaintext_refused,
+    release,
+    sent_in_clear,
+)
 from bulk_onboard.preflight.failures import (
     CheckFailed,
     Code,
@@ -108,8 +114,11 @@ async def imap_login(
 
     tracker.phase = Phase.TLS if opened.implicit_tls else Phase.GREETING
     client = _Client(opened, host, tls, timeout_s, on_lost)
+    # asyncio hands the protocol its transport once the TLS handshake is done.
+    tracker.secured = lambda: client.protocol.transport is not None
     try:
         await _unless_lost(client.wait_hello_from_server(), lost, where)
+        tracker.secured = None
         protocol = client.protocol
         if not opened.implicit_tls:
             await _secure(client, host, where, tls, allow_plaintext, lost, tracker)
@@ -138,6 +147,7 @@ async def _secure(
     protocol = client.protocol
     if "STARTTLS" not in protocol.capabilities:
         if allow_plaintext and "LOGINDISABLED" not in protocol.capabilities:
+            tracker.in_clear = sent_in_clear("IMAP", where)
             return
         raise plaintext_refused("IMAP", where)
     tracker.phase = Phase.TLS

@@ -86,6 +86,7 @@ class LoginResult:
     protocol: str  # "IMAP" or "SMTP"
     failure: CheckFailed | None
     elapsed_ms: int
+    in_clear: str | None = None  # a note, when the login was sent without TLS (--allow-plaintext)
 
     @property
     def ok(self) -> bool:
@@ -107,6 +108,10 @@ class MailboxReport:
     @property
     def smtp_ok(self) -> bool:
         return self.smtp is None or self.smtp.ok
+
+    def in_clear(self) -> list[str]:
+        """A note per login that passed only by going unencrypted (--allow-plaintext)."""
+        return [r.in_clear for r in (self.imap, self.smtp) if r is not None and r.in_clear]
 
     def login_failures(self) -> list[CheckFailed]:
         return [r.failure for r in (self.imap, self.smtp) if r is not None and r.failure]

@@ -32,11 +32,21 @@ def _timeout(text: str) -> float:
     return value
 
 
-def add_preflight_options(parser: argparse.ArgumentParser, *, timeout_flag: str) -> None:
-    """--dns, --ca-file, --allow-plaintext, --dkim-selector and the per-check deadline."""
+TIMEOUT_FLAG = "--preflight-timeout"
+
+
+def add_preflight_options(
+    parser: argparse.ArgumentParser, *, timeout_aliases: tuple[str, ...] = ()
+) -> None:
+    """--dns, --ca-file, --allow-plaintext, --dkim-selector and --preflight-timeout.
+
+    Every command names the per-check deadline --preflight-timeout; `timeout_aliases` are the
+    names a command used before (`check --timeout`, `sandbox --verify-timeout`), still read.
+    """
     group = parser.add_argument_group("preflight (local DNS, IMAP and SMTP checks)")
     group.add_argument(
-        timeout_flag,
+        TIMEOUT_FLAG,
+        *timeout_aliases,
         dest="check_timeout",
         type=_timeout,
         default=DEFAULT_CHECK_TIMEOUT_S,

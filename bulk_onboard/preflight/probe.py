@@ -121,18 +121,18 @@ class Prober:
             async with asyncio.timeout(self.settings.timeout_s):
                 await attempt(tracker)
         except (TimeoutError, aioimaplib.CommandTimeout):
-            failure = timeout_failure(tracker.phase, endpoint.where)
+            failure = timeout_failure(tracker.now(), endpoint.where)
         except CheckFailed as failed:
             failure = failed
         except _LIBRARY_ERRORS as exc:
-            failure = failure_of(exc, tracker.phase, endpoint.where) or CheckFailed(
+            failure = failure_of(exc, tracker.now(), endpoint.where) or CheckFailed(
                 Code.PROTOCOL_ERROR,
                 f"{endpoint.where} did not answer like a {protocol} server ({type(exc).__name__}).",
             )
         elapsed_ms = round((time.monotonic() - started) * 1000)
         if failure is not None and failure.code is Code.DNS_NXDOMAIN:
             failure = CheckFailed(failure.code, f"The {protocol} server {failure.message}")
-        return LoginResult(protocol, failure, elapsed_ms)
+        return LoginResult(protocol, failure, elapsed_ms, tracker.in_clear)
 
     async def check(self, mailbox: Mailbox, dkim_selector: str | None = None) -> MailboxReport:
         """The domain's DNS and both logins, all at once."""

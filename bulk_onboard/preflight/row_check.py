@@ -133,7 +133,7 @@ def passed_fields(checked: RowReport, report: MailboxReport) -> dict[str, Any]:
     assert item.request is not None
     request = item.request
     domain = report.domain
-    notes = [*item.notes, *domain.gaps()]
+    notes = [*item.notes, *domain.gaps(), *report.in_clear()]
     return {
         "provider": request.provider,
         **domain.columns(),

@@ -13,7 +13,13 @@ import ssl
 
 import aiosmtplib
 
-from bulk_onboard.preflight.connect import Opened, Tracker, plaintext_refused, release
+from bulk_onboard.preflight.connect import (
+    Opened,
+    Tracker,
+    plaintext_refused,
+    release,
+    sent_in_clear,
+)
 from bulk_onboard.preflight.failures import (
     CheckFailed,
     Code,
@@ -25,6 +31,26 @@ from bulk_onboard.preflight.failures import (
 QUIT_WAIT_S = 1.0
 MECHANISMS = ("plain", "login", "cram-md5")  # what we can do, preferred first
 _AUTH_TYPE_MECHANISM = {"plain": "plain", "login": "login", "cram_md5": "cram-md5"}
+
+
+class _Client(aiosmtplib.SMTP):
+    """aiosmtplib's client, remembering that it once had a connection.
+
+    `connect()` does the TLS handshake (TLS from the first byte) and reads the greeting in one
+    call, and drops its transport when interrupted: `secured` outlives that, so a deadline
+    passing there can still be told as a silent server rather than a stalled handshake.
+    """
+
+    secured = False
+
+    @property
+    def transport(self) -> asyncio.BaseTransport | None:
+        return self._transport
+
+    @transport.setter
+    def transport(self, value: asyncio.BaseTransport | None) -> None:
+        self._transport = value
+        self.secured = self.secured or value is not None
 
 
 def pick_mechanism(offered: list[str], auth_type: str | None) -> str | None:
@@ -50,7 +76,7 @@ async def smtp_auth(
     tracker: Tracker,
 ) -> None:
     """Authenticate, or raise CheckFailed (or the library's error, classified by the caller)."""
-    client = aiosmtplib.SMTP(
+    client = _Client(
         hostname=host,
         sock=opened.sock,
         use_tls=opened.implicit_tls,
@@ -60,6 +86,7 @@ async def smtp_auth(
         timeout=timeout_s,
     )
     tracker.phase = Phase.TLS if opened.implicit_tls else Phase.GREETING
+    tracker.secured = lambda: client.secured
     try:
         try:
             await client.connect()
@@ -68,6 +95,7 @@ async def smtp_auth(
                 Code.SERVER_UNAVAILABLE,
                 f"{where} turned the connection away: {exc.code} {server_text(exc.message)}",
             ) from None
+        tracker.secured = None
         tracker.phase = Phase.GREETING
         await client.ehlo()
         if not opened.implicit_tls:
@@ -76,7 +104,9 @@ async def smtp_auth(
                 await client.starttls(server_hostname=host)
                 tracker.phase = Phase.GREETING
                 await client.ehlo()
-            elif not allow_plaintext:
+            elif allow_plaintext:
+                tracker.in_clear = sent_in_clear("SMTP", where)
+            else:
                 raise plaintext_refused("SMTP", where)
         await _authenticate(client, where, username, password, auth_type, tracker)
         with contextlib.suppress(asyncio.TimeoutError, aiosmtplib.SMTPException, OSError):

@@ -13,12 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulk_onboard.base.atomic import atomic_writer
 from bulk_onboard.base.outcomes import Outcome, Status
-from bulk_onboard.engine.journal import Journal
 from bulk_onboard.runs.files import REPORT_FILES
+
+if TYPE_CHECKING:  # a parameter's type: rendering reports (a child process) needs no journal
+    from bulk_onboard.engine.journal import Journal
 
 SUCCEEDED_COLUMNS = (
     "row", "email", "account_id", "provider", "score", "score_gmail", "score_outlook",

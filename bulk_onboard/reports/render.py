@@ -7,8 +7,10 @@ Every command renders them once its CSV reports and summary.json are written, an
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -36,23 +38,33 @@ def render_reports(
     again.
     """
     folder = RunFolder.open(run_dir)
+    try:
+        # Proved first: a folder that can't be written (read-only, no permission) would fail
+        # each writer midway, and openpyxl's half-open sheet streams print pages of errors.
+        os.unlink(tempfile.mkstemp(prefix=".can-write-", dir=run_dir)[1])
+    except OSError as error:
+        _cannot_write(" and ".join(name for name, _ in RENDERERS), run_dir, error)
+        return []
     written = []
     for name, write in renderers:
         try:
             written.append(write(folder))
         # Wider than OSError on purpose: whatever stops one report must not stop the other.
         except Exception as error:
-            why = error.strerror if isinstance(error, OSError) and error.strerror else error
-            log.error(
-                "Could not write %s in %s (%s); the CSV reports are complete, and "
-                "`bulk-onboard report %s` writes it again.",
-                name,
-                run_dir,
-                printable(f"{why}", 200),
-                run_dir,
-                extra={"event": "report_error", "file": name},
-            )
+            _cannot_write(name, run_dir, error)
     return written
+
+
+def _cannot_write(names: str, run_dir: Path, error: Exception) -> None:
+    why = error.strerror if isinstance(error, OSError) and error.strerror else error
+    log.error(
+        "Could not write %s in %s (%s): check that you can write to that folder and that its "
+        "disk has room; the CSV reports are complete.",
+        names,
+        run_dir,
+        printable(f"{why}", 200),
+        extra={"event": "report_error", "file": names},
+    )
 
 
 def render_reports_apart(run_dir: Path, log_format: str) -> None:
@@ -63,10 +75,9 @@ def render_reports_apart(run_dir: Path, log_format: str) -> None:
     the two, not their sum. A child that fails has said why on stderr; the job's exit code
     stands, as its CSV reports are complete.
     """
-    command = [sys.executable, "-m", "bulk_onboard", "report", str(run_dir)]
-    done = subprocess.run(
-        [*command, "--log-format", log_format], stdout=subprocess.DEVNULL, check=False
-    )
+    # `--`: a folder under `--out=-name` must not be read as an option.
+    command = [sys.executable, "-m", "bulk_onboard", "report", "--log-format", log_format]
+    done = subprocess.run([*command, "--", str(run_dir)], stdout=subprocess.DEVNULL, check=False)
     if done.returncode != 0:
         log.error(
             "results.xlsx and report.html were not both written; the CSV reports are complete, "

@@ -17,6 +17,7 @@ DEFAULT_IMAP_PORT = 993
 DEFAULT_SMTP_PORT = 587
 
 _STARTTLS_BY_PORT = {25: True, 587: True, 2525: True, 465: False}
+_WAY = {True: "STARTTLS", False: "TLS from the first byte"}
 _LONGEST_HOST = 253
 _remembered_provider = lru_cache(maxsize=4096)(provider_for_host)
 
@@ -95,13 +96,30 @@ def host_and_port(
 
 
 def smtp_starttls(c: Cells, security: str | None, smtp_port: int | None) -> bool | None:
-    """MailReach's own column first, then a security column, then what the port implies."""
+    """MailReach's own column first, then the security column read against the port.
+
+    A plain "encrypted" word (TLS, SSL, SSL/TLS, true) takes the port's way: STARTTLS on 587, 25
+    and 2525, TLS from the first byte on 465 (and on any other port). A word that names one
+    way, against a port that uses the other, is a conflict only the user can settle: a problem.
+    """
     explicit = c.flag("smtp_server_starttls") if "smtp_server_starttls" in c.index else None
     if explicit is not None:
         return explicit
-    if security is not None:
-        return security == "starttls"
-    return _STARTTLS_BY_PORT.get(smtp_port) if smtp_port else None
+    by_port = _STARTTLS_BY_PORT.get(smtp_port) if smtp_port else None
+    if security is None:
+        return by_port
+    if security == "secure":
+        return False if by_port is None else by_port
+    starttls = security == "starttls"
+    if security != "none" and by_port is not None and by_port != starttls:
+        c.fail(
+            "smtp_security_conflict",
+            "smtp_security",
+            f"{{column}} asks for {_WAY[starttls]}, but port {smtp_port} uses {_WAY[by_port]}: "
+            "correct the port or the security cell, or leave the security cell blank.",
+        )
+        return None
+    return starttls
 
 
 def host_provider(host: str) -> Provider | None:

@@ -5,10 +5,12 @@ password; the request is the only place a password goes.
 
 Readings that are ours to choose (documented here because users will ask):
 - Instantly provider codes: 1 = custom IMAP/SMTP, 2 = Google, 3 = Microsoft.
-- A yes/no security column (EmailBison `SMTP Secure`, BrandJet `smtpTls`, `SSL`) follows
-  nodemailer's `secure`: true means TLS from the first byte (port 465 style, so
-  `smtp_server_starttls` false), false means STARTTLS. Words: `ssl`, `tls`, `ssl/tls` and `implicit`
-  mean TLS from the first byte; `starttls` means STARTTLS; `none` and `plain` mean no encryption.
+- A security column (EmailBison `SMTP Secure`, BrandJet `smtpTls`, `SSL`, `SMTP Security`) is
+  read against the SMTP port: `ssl`, `tls`, `ssl/tls` and yes/true mean "encrypted", and the
+  port says how (STARTTLS on 587/25/2525, TLS from the first byte on 465 and other ports);
+  `implicit`/`smtps` mean TLS from the first byte and `starttls`/`explicit`/no/false mean
+  STARTTLS, and either fails the row (`smtp_security_conflict`) on a port that uses the other
+  way; `none` and `plain` mean no encryption. With no port, "encrypted" means 465.
 - A missing last name becomes the email's last name part (`john.smith@` → Smith), else the first
   name again; a missing first name comes from the email's first name part.
 - Both passwords are sent per protocol (filled from the shared password), never the body's shared
@@ -49,6 +51,8 @@ _PROVIDERS: dict[str, Provider] = {
     ),
 }
 _AUTH_TYPES = {"plain": "plain", "login": "login", "crammd5": "cram_md5"}
+# Security words that, with no SMTP port, mean 465 (the port of TLS from the first byte).
+_IMPLICIT = ("tls", "secure")
 
 # A sheet's rows share a few domains; what the preset table says of each is remembered. An email
 # that passed the check has at most 254 characters, so the cache stays small.
@@ -96,6 +100,8 @@ class NormalisedRow:
 def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> NormalisedRow:
     """Normalise and validate one row, reporting every problem it has at once."""
     c = Cells(raw.cells, columns)
+    if raw.problem is not None:  # the row's layout: listed first, so its stage is `input`
+        c.problems.insert(0, raw.problem)
     # This runs once per row of sheets with a million rows: the optional columns most sheets
     # don't have are skipped by one look at `present` instead of being read as blanks.
     present = columns.index
@@ -119,7 +125,7 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     filled: list[str] = []
     imap_host, imap_port = host_and_port(c, notes, filled, IMAP, imap_host, preset, not smtp_only)
     smtp_host, smtp_port = host_and_port(
-        c, notes, filled, SMTP, smtp_host, preset, True, 465 if security == "tls" else None
+        c, notes, filled, SMTP, smtp_host, preset, True, 465 if security in _IMPLICIT else None
     )
     if preset is not None and filled:
         notes.insert(0, f"{' and '.join(filled)} settings filled from the {preset.name} preset.")

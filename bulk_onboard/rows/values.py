@@ -25,12 +25,16 @@ _BOOLEANS = {
     **dict.fromkeys(("false", "no", "n", "0", "off"), False),
 }
 # Value of a security column (as `header_key` gives it) -> how SMTP is encrypted: "tls" from the
-# first byte, "starttls" after the greeting, or "none".
+# first byte, "starttls" after the greeting, "secure" (encrypted, the port says which way) or
+# "none". Exports write TLS, SSL, SSL/TLS or secure=true for any encrypted server, 587 included,
+# where it can only mean STARTTLS: only the words that name implicit TLS insist on it.
 _SECURITY = {
-    **dict.fromkeys(("ssl", "tls", "ssltls", "implicit", "implicittls", "smtps"), "tls"),
+    **dict.fromkeys(("ssl", "tls", "ssltls", "tlsssl"), "secure"),
+    **dict.fromkeys(("implicit", "implicittls", "smtps"), "tls"),
     **dict.fromkeys(("starttls", "explicit", "explicittls"), "starttls"),
     **dict.fromkeys(("none", "plain", "unencrypted", "noencryption"), "none"),
-    **{word: "tls" if secure else "starttls" for word, secure in _BOOLEANS.items()},
+    # nodemailer's `secure`: false is "not TLS from the first byte", so STARTTLS.
+    **{word: "secure" if secure else "starttls" for word, secure in _BOOLEANS.items()},
 }
 
 # At most 10 digits: Python refuses to parse very long digit strings, and no port or id needs more.
@@ -172,14 +176,14 @@ class Cells:
         return self.choice(field, _BOOLEANS, "true or false (or yes/no, 1/0)")
 
     def security(self) -> str | None:
-        """What a security column asks for: "tls", "starttls" or "none"."""
+        """What a security column asks for: "tls", "starttls", "secure" or "none"."""
         # Here `none` is a value (no encryption), not one of the ways of writing a blank.
         if _choice_key(self.raw("smtp_security")) == "none":
             return "none"
         return self.choice(
             "smtp_security",
             _SECURITY,
-            "ssl, tls, starttls or none (or true/false for TLS from the start)",
+            "ssl, tls, starttls, implicit or none (or true/false)",
         )
 
 

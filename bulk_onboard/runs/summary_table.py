@@ -8,19 +8,24 @@ from pathlib import Path
 from typing import TextIO
 
 _ROWS = ("succeeded", "valid", "failed", "unprocessed", "skipped")
+_TOP_CODES = 4  # error codes named beside `failed`; the rest are counted as "+N more"
 
 
 def format_summary(summary: dict[str, object], run_dir: Path) -> str:
     """A few aligned lines: counts per report, top error codes, speed, and the run folder."""
     lines = [f"Run folder: {run_dir}"]
     for key in _ROWS:
-        if key not in summary or (key in ("skipped", "valid") and not summary[key]):
+        # `skipped` is sync's: a run's or check's summary holds it as 0, which says nothing.
+        if key not in summary or (key == "skipped" and not summary[key]):
             continue
         line = f"  {key:<12}{summary[key]:>8}"
         codes = summary.get("error_codes")
         if key == "failed" and isinstance(codes, dict) and codes:
-            top = sorted(codes.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))[:4]
-            line += "   (" + ", ".join(f"{code} {n}" for code, n in top) + ")"
+            ranked = sorted(codes.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+            named = [f"{code} {n}" for code, n in ranked[:_TOP_CODES]]
+            if len(ranked) > _TOP_CODES:
+                named.append(f"+{len(ranked) - _TOP_CODES} more")
+            line += "   (" + ", ".join(named) + ")"
         lines.append(line)
     if summary.get("rows_per_s") is not None:
         lines.append(f"  {'rows/s':<12}{summary['rows_per_s']:>8}")

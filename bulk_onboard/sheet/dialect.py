@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from bulk_onboard.errors import InputError, UsageError
+from bulk_onboard.sheet.table import empty_input
 
 _CANDIDATES = ",;\t|"
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
@@ -61,7 +62,7 @@ def sniff_layout(sample: str, complete: bool, name: str, prefer_tab: bool) -> La
     while record is not None and not record.text.strip():
         blanks, line, record = blanks + 1, line + record.lines, next(records, None)
     if record is None and complete:
-        raise InputError(f"{name} is empty: it needs a header row and at least one data row.")
+        raise empty_input(name)
     if record is None:
         raise InputError(f"{name} starts with 64 KiB of blank lines: delete them above the header.")
     following = list(

@@ -20,6 +20,12 @@ SAMPLE_CHARS = 64 * 1024
 _BINARY_CONTROL_SHARE = 0.05  # text exports hold almost no C0 controls; binary formats hold plenty
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 _FALLBACK_ENCODING = "cp1252"  # what Excel on Windows writes when "CSV UTF-8" isn't chosen
+# A NUL byte in a cell fails that row (rows/values.py); a file where they are common (zero-filled
+# blocks of a damaged file, binary data past the sniffed start) is no text: more than this many,
+# and more than that share of its characters.
+_MAX_NULS = 64
+_MAX_NUL_SHARE = 0.01
+_UTF16_PROBE_BYTES = 512
 
 # Files people save as .csv by mistake, recognised by their first bytes so the fix can be named.
 _MAGIC = (
@@ -65,10 +71,11 @@ def decode_source(handle: BinaryIO, name: str, encoding: str | None) -> DecodedS
 
     `name` starts the sentences of errors ("Input file 'x.csv'"). An explicit `encoding` wins;
     otherwise a BOM decides (UTF-8 or UTF-16), else UTF-8, else Windows-1252 with a warning.
-    Raises UsageError for an unknown codec and InputError for binary data, NUL bytes or bytes the
-    chosen encoding cannot decode.
+    Raises UsageError for an unknown codec and InputError for binary data (control characters
+    in its start, NUL bytes in over 1 % of the text, UTF-16 without a BOM) or bytes the chosen
+    encoding cannot decode.
     """
-    start = handle.read(max(len(magic) for magic, _ in _MAGIC))
+    start = handle.read(_UTF16_PROBE_BYTES)
     handle.seek(0)
     for magic, what in _MAGIC:
         if start.startswith(magic):
@@ -77,6 +84,11 @@ def decode_source(handle: BinaryIO, name: str, encoding: str | None) -> DecodedS
         return _decode_as(handle, name, _codec_name(encoding))
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_as(handle, name, "utf-16")
+    if (order := _utf16_without_bom(start)) is not None:
+        raise InputError(
+            f"{name} looks like UTF-16 text saved without a byte order mark: pass "
+            f"--encoding utf-16-{order}, or export it as CSV (UTF-8)."
+        )
     guess = "utf-8-sig" if start.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
         return _scan(handle, name, guess, ())
@@ -93,6 +105,18 @@ def decode_source(handle: BinaryIO, name: str, encoding: str | None) -> DecodedS
             f"{name} is not a text spreadsheet: line {err.line} holds bytes that are neither UTF-8"
             " nor Windows-1252, so export it as CSV (UTF-8) or pass its encoding with --encoding."
         ) from None
+
+
+def _utf16_without_bom(start: bytes) -> str | None:
+    """ "le" or "be" when every other byte is NUL, as in ASCII text written as UTF-16; else None."""
+    even, odd = start[0::2], start[1::2]
+    if len(odd) < 8:
+        return None
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "be"
+    return None
 
 
 def _codec_name(encoding: str) -> str:
@@ -119,6 +143,8 @@ def _scan(handle: BinaryIO, name: str, encoding: str, warnings: tuple[str, ...])
     digest = hashlib.sha256()
     lines = _LineCounter()
     head = ""
+    chars = nuls = 0
+    first_nul_line = 0
     while True:
         block = handle.read(BLOCK_BYTES)
         digest.update(block)
@@ -134,15 +160,17 @@ def _scan(handle: BinaryIO, name: str, encoding: str, warnings: tuple[str, ...])
                     " export it as CSV (UTF-8) or as .xlsx."
                 )
             head += text[: SAMPLE_CHARS + 1 - len(head)]
-        nul = text.find("\0")
-        if nul >= 0:
-            raise InputError(
-                f"Line {lines.line_after(text[:nul])} contains a NUL byte, which no spreadsheet"
-                " cell can hold: export the file again, or delete that byte."
-            )
+        if (count := text.count("\0")) and not nuls:
+            first_nul_line = lines.line_after(text[: text.find("\0")])
+        chars, nuls = chars + len(text), nuls + count
         lines.advance(text)
         if not block:
             break
+    if nuls > max(_MAX_NULS, chars * _MAX_NUL_SHARE):
+        raise InputError(
+            f"{name} is not a text spreadsheet: {nuls} of its characters are NUL bytes, the "
+            f"first on line {first_nul_line}; export it again as CSV (UTF-8) or .xlsx."
+        )
     handle.seek(0)
     return DecodedSource(
         digest.hexdigest(), encoding, head[:SAMPLE_CHARS], len(head) <= SAMPLE_CHARS, warnings

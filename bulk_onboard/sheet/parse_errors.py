@@ -13,19 +13,26 @@ _START, _UNQUOTED, _QUOTED, _AFTER_QUOTE = range(4)
 
 
 def describe_parse_error(
-    handle: BinaryIO, encoding: str, delimiter: str, header_line: int, name: str
+    handle: BinaryIO,
+    encoding: str,
+    delimiter: str,
+    header_line: int,
+    name: str,
+    *,
+    extra_cells: int = 0,
 ) -> InputError:
     """Turn a pandas ParserError into a sentence naming the physical line at fault.
 
     pandas counts records, not lines, and counts them differently per error, so the file is
-    walked again from the top; this happens once, on the way to stopping.
+    walked again from the top; this happens once, on the way to stopping. A record counts as
+    too wide past `extra_cells` cells beyond the header's.
     """
     handle.seek(0)
     text = io.TextIOWrapper(handle, encoding)  # universal newlines: every line break is "\n"
     try:
         for _ in range(header_line - 1):
             text.readline()
-        problem = _find_problem(text, delimiter, header_line)
+        problem = _find_problem(text, delimiter, header_line, extra_cells)
     finally:
         text.detach()
     return problem or InputError(
@@ -34,7 +41,7 @@ def describe_parse_error(
     )
 
 
-def _find_problem(text: TextIO, delimiter: str, line: int) -> InputError | None:
+def _find_problem(text: TextIO, delimiter: str, line: int, extra: int) -> InputError | None:
     """Walk records as pandas' C tokenizer does; describe the first one it rejects, if any."""
     stops = {_UNQUOTED: re.compile(f"[{re.escape(delimiter)}\n]"), _QUOTED: re.compile('["\n]')}
     state, width, cells, record_line, quote_line = _START, 0, 1, line, line
@@ -60,7 +67,7 @@ def _find_problem(text: TextIO, delimiter: str, line: int) -> InputError | None:
             elif char == delimiter:
                 cells, state = cells + 1, _START
             elif char == "\n":
-                if width and cells > width:
+                if width and cells > width + extra:
                     return _too_many_cells(record_line, cells, width)
                 width = width or cells  # the first record is the header
                 line, record_line, cells, state = line + 1, line + 1, 1, _START
@@ -71,7 +78,8 @@ def _find_problem(text: TextIO, delimiter: str, line: int) -> InputError | None:
             f'Line {quote_line} opens a quoted cell that never closes: add the missing " or'
             " remove the stray one."
         )
-    return _too_many_cells(record_line, cells, width) if width and cells > width else None
+    too_wide = width and cells > width + extra
+    return _too_many_cells(record_line, cells, width) if too_wide else None
 
 
 def _too_many_cells(line: int, cells: int, width: int) -> InputError:

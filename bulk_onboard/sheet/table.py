@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from bulk_onboard.errors import InputError
+
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:
@@ -25,6 +27,9 @@ class RawRow:
 
     number: int
     cells: tuple[str, ...]  # same length as the header: short rows are padded with ""
+    # What the reader found wrong with the row's layout (a value beyond the last header), which
+    # fails this row alone; empty cells beyond the header are simply dropped.
+    problem: Problem | None = None
 
 
 @dataclass(slots=True)
@@ -43,3 +48,18 @@ class Problem:
     code: str  # stable snake_case error_code, e.g. "invalid_port"
     column: str | None  # the column as the user's file names it, if one is to blame
     message: str  # one sentence
+
+
+def stray_value(where: str, fix: str) -> Problem:
+    """The problem of a row holding a value beyond its header's last column (`where` it is)."""
+    return Problem(
+        "invalid_row", None, f"The row has a value in {where}, which has no header: {fix}"
+    )
+
+
+def empty_input(name: str) -> InputError:
+    """The one rule for an input with nothing in it, said the same for every format.
+
+    A header row is the least a table needs; a header with no row under it is a table of 0 rows.
+    """
+    return InputError(f"{name} is empty: it needs at least a header row naming its columns.")

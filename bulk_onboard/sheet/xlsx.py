@@ -17,7 +17,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from bulk_onboard.errors import InputError
-from bulk_onboard.sheet.table import RawRow
+from bulk_onboard.sheet.table import RawRow, empty_input, stray_value
 from bulk_onboard.sheet.xlsx_limits import EXCEL_MAX_CELL_CHARS, check_workbook
 
 # What a damaged, encrypted or mislabelled workbook raises from inside openpyxl and zipfile; XML
@@ -33,7 +33,7 @@ def open_sheet(
     The header is the first row holding a value; trailing empty header cells are dropped. Row
     numbers are the sheet's own, so they match what Excel shows even after blank rows, which are
     skipped. The workbook's closing is pushed onto `resources`. Iterating the chunks raises
-    InputError for a damaged sheet or for a value in a column that has no header.
+    InputError for a damaged sheet; a value in a column that has no header fails its row.
     """
     name = f"Input file '{path}'"
     check_workbook(handle, name)
@@ -57,10 +57,7 @@ def open_sheet(
         _check_cell_sizes(number, header)
         if header:
             return worksheet.title, tuple(header), _chunks(rows, len(header), chunk_rows)
-    raise InputError(
-        f"Sheet '{worksheet.title}' of input file '{path}' is empty:"
-        " it needs a header row and at least one data row."
-    )
+    raise empty_input(f"Sheet '{worksheet.title}' of input file '{path}'")
 
 
 def _pick(book: Workbook, sheet: str | None, name: str) -> ReadOnlyWorksheet:
@@ -96,18 +93,19 @@ def _chunks(
     for number, values in rows:
         cells = [_text(value) for value in values]
         _check_cell_sizes(number, cells)
-        for index in range(width, len(cells)):
-            # Dropping it silently would lose data; it is usually a note typed beside the table.
-            if cells[index].strip():
-                raise InputError(
-                    f"Row {number} has a value in column {get_column_letter(index + 1)}, which"
-                    " has no header: give that column a header, or clear the cell."
-                )
         if not "".join(cells).strip():
             continue
+        # Dropping it silently would lose data; it is usually a note typed beside the table.
+        stray = next((i for i in range(width, len(cells)) if cells[i].strip()), None)
+        problem = None
+        if stray is not None:
+            problem = stray_value(
+                f"column {get_column_letter(stray + 1)}",
+                "give that column a header, or clear the cell.",
+            )
         del cells[width:]
         cells.extend([""] * (width - len(cells)))
-        batch.append(RawRow(number, tuple(cells)))
+        batch.append(RawRow(number, tuple(cells), problem))
         if len(batch) == chunk_rows:
             yield batch
             batch = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,14 @@ def test_a_run_settles_every_row_on_either_loop(tmp_path: Path, loop: str) -> No
     assert result.code == 0, result.stderr
     assert_conservation(result, data_rows(sheet))
     assert len(result.report("succeeded.csv")) == 40
+
+
+def test_the_loop_module_type_checks_without_uvloop_installed() -> None:
+    """mypy --strict passes on a machine without the `fast` extra, as README's test command
+    sets one up: `--no-site-packages` hides uvloop (and every other installed package)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-site-packages", "--follow-imports=silent",
+         "--cache-dir", os.devnull, event_loop.__file__],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr

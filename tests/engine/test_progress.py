@@ -35,3 +35,14 @@ def test_without_a_bar_logs_a_line_every_few_seconds(caplog: pytest.LogCaptureFi
         progress.advance(Status.FAILED)
     assert len(caplog.records) == 1
     assert "2/10 rows, 1 ok, 1 failed" in caplog.records[0].getMessage()
+
+
+def test_no_progress_logs_no_line_however_long_it_runs(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    progress = Progress(10, bar=False, lines=False, clock=clock)
+    with caplog.at_level(logging.INFO, logger="bulk_onboard"):
+        for _ in range(10):
+            clock.now += LOG_EVERY_S
+            progress.advance(Status.SUCCEEDED)
+    assert caplog.records == []
+    assert progress.done == 10

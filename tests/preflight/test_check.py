@@ -107,7 +107,6 @@ def test_run_preflight_fails_rows_locally_and_submits_only_the_rest(
     path, rows = sheet
     out = tmp_path / "out"
     options = [*world.cli_options(CHECK_TIMEOUT_S)]
-    options[options.index("--timeout")] = "--preflight-timeout"
     with sandbox_process() as box:
         result = run_cli(
             ["run", str(path), "--preflight", *options, "--rate", "0", "--no-progress"],
@@ -129,7 +128,6 @@ def test_the_verifying_sandbox_agrees_with_check(
 ) -> None:
     path, rows = sheet
     verify = ["--verify", *world.cli_options(CHECK_TIMEOUT_S)]
-    verify[verify.index("--timeout")] = "--verify-timeout"
     with sandbox_process(*verify) as box:
         result = run_cli(
             ["run", str(path), "--rate", "0", "--no-progress"], tmp_path / "out", url=box.url
@@ -154,3 +152,27 @@ def test_the_verifying_sandbox_agrees_with_check(
     assert "Application-specific password" in failed["grace@good.test"]["message"]
     assert_no_secret(result, secrets(rows))
     assert guard_was_on(guarded_children) >= 2
+
+
+def test_a_row_that_passed_only_by_sending_its_password_in_clear_says_so(
+    peers: World, tmp_path: Path
+) -> None:
+    user = "alice@good.test"
+    sheet = tmp_path / "plain.csv"
+    sheet.write_text(
+        "Email,First Name,Last Name,SMTP Only,SMTP Host,SMTP Port,SMTP Security,Password\n"
+        f"{user},Al,Ice,true,smtp.good.test,{peers.smtp_plain.port},starttls,{password_of(user)}\n"
+        f"bob@good.test,Bo,B,true,smtp.good.test,{peers.smtp_starttls.port},starttls,"
+        f"{password_of('bob@good.test')}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    options = ["--out", str(out), *peers.cli_options(CHECK_TIMEOUT_S), "--allow-plaintext"]
+    result = run_cli(["check", str(sheet), *options], out)
+    assert result.code == 0, result.stderr
+    notes = {row["email"]: row["notes"] for row in result.report("succeeded.csv")}
+    assert notes[user].endswith(
+        f"smtp.good.test:{peers.smtp_plain.port} offers no STARTTLS: the SMTP login passed only "
+        "with --allow-plaintext, sending the password unencrypted."
+    )
+    assert "allow-plaintext" not in notes["bob@good.test"]

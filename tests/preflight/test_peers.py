@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -19,6 +20,7 @@ from bulk_onboard.preflight.probe import Prober
 from bulk_onboard.preflight.resolver import Dns
 from bulk_onboard.preflight.settings import Nameserver, PreflightSettings
 from tests.support.peers.audit import NetworkAudit
+from tests.support.peers.ports import silent_after_tls
 from tests.support.peers.world import World, password_of
 
 DEADLINE_S = 1.5
@@ -208,6 +210,9 @@ async def test_a_password_is_not_sent_in_clear_unless_allowed(peers: World) -> N
     assert refused.failure is not None
     assert refused.failure.code is Code.TLS_NOT_OFFERED
     assert allowed.ok, allowed.failure
+    assert refused.in_clear is None
+    assert allowed.in_clear is not None
+    assert "passed only with --allow-plaintext" in allowed.in_clear
 
 
 @pytest.mark.parametrize(
@@ -234,6 +239,40 @@ async def test_bad_ports_fail_within_the_deadline(
     assert smtp.failure is not None
     assert smtp.failure.code is expected
     assert time.monotonic() - started < DEADLINE_S + 0.5
+
+
+@pytest.fixture(scope="module")
+def silent_after_tls_port(peers: World) -> Iterator[int]:
+    port = silent_after_tls(peers.certs.good.cert, peers.certs.good.key)
+    try:
+        yield port.port
+    finally:
+        port.close()
+
+
+@pytest.mark.parametrize("protocol", ["IMAP", "SMTP"])
+async def test_a_server_silent_after_the_tls_handshake_is_told_from_a_stalled_handshake(
+    peers: World, silent_after_tls_port: int, protocol: str
+) -> None:
+    async with Prober(settings_for(peers)) as prober:
+        after_tls = endpoint(f"{protocol.lower()}.good.test", silent_after_tls_port, "a@good.test",
+                             Security.TLS)  # fmt: skip
+        during_tls = endpoint(f"{protocol.lower()}.good.test", peers.silent.port, "a@good.test",
+                              Security.TLS)  # fmt: skip
+        if protocol == "IMAP":
+            silent, stalled = await asyncio.gather(prober.imap(after_tls), prober.imap(during_tls))
+        else:
+            silent, stalled = await asyncio.gather(
+                prober.smtp(after_tls, None), prober.smtp(during_tls, None)
+            )
+    assert silent.failure is not None
+    assert silent.failure.code is Code.SERVER_TIMEOUT
+    assert silent.failure.message == (
+        f"{protocol.lower()}.good.test:{silent_after_tls_port} accepted the connection, then did "
+        "not answer (waiting for it to speak)."
+    )
+    assert stalled.failure is not None
+    assert stalled.failure.message.endswith("did not answer (during the TLS handshake).")
 
 
 async def test_a_whole_mailbox_checks_dns_and_both_logins_at_once(world: World) -> None:

@@ -26,6 +26,7 @@ from bulk_onboard.reports.workbook_styles import AMBER, GREEN, RED
 from bulk_onboard.runs.read import RunFolder
 from tests.support.browser import PHONE, Visit, browser_missing, visit
 from tests.support.cli import run_cli
+from tests.support.peer_required import peer_missing
 from tests.support.sandbox_process import SandboxProcess, sandbox_process
 
 FAST = ["--rate", "0", "--backoff", "0.01", "--no-progress"]
@@ -87,7 +88,7 @@ def sync_folder(sandbox: SandboxProcess, tmp_path_factory: pytest.TempPathFactor
 @pytest.fixture
 def browser() -> None:
     if missing := browser_missing():
-        pytest.skip(f"no browser test: {missing}")
+        peer_missing(f"no browser test: {missing}")
 
 
 def shown_counts(seen: Visit) -> dict[str, int]:

@@ -4,7 +4,10 @@ RUN_DIR` rebuilds them from the folder's reports alone."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from tests.support.cli import (
     Mailbox,
     assert_no_secret,
     assert_private,
+    command,
     run_cli,
     unique_mailboxes,
     write_mailboxes,
@@ -100,6 +104,36 @@ def test_a_report_that_cant_be_written_is_one_line_and_the_rest_is_written(
     assert "Could not write results.xlsx" in again.stderr
     assert "Traceback" not in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
+
+
+def test_report_on_a_folder_it_cannot_write_says_what_to_fix_in_one_line(
+    tmp_path: Path, sheet: tuple[Path, set[str]]
+) -> None:
+    result = run_cli(["validate", str(sheet[0])], tmp_path / "out")
+    # Outside pytest's 0700 temp folder, so the unprivileged user below can reach it.
+    parent = Path(tempfile.mkdtemp(prefix="read-only-run-"))
+    try:
+        run_dir = parent / "run"
+        shutil.copytree(result.run_dir, run_dir)
+        parent.chmod(0o755)
+        for path in run_dir.iterdir():
+            path.chmod(0o644)
+        run_dir.chmod(0o555)
+        report = command(["report", str(run_dir)])
+        if os.geteuid() == 0:  # root writes anywhere: run it as nobody
+            if shutil.which("setpriv") is None:
+                pytest.skip("running as root without setpriv (util-linux) to drop privileges")
+            report = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *report]
+        done = subprocess.run(report, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"Could not write results.xlsx and report.html in {run_dir} (Permission denied): check "
+        "that you can write to that folder and that its disk has room; the CSV reports are "
+        "complete."
+    ]
 
 
 def test_a_megabyte_cell_does_not_make_a_megabyte_page(tmp_path: Path) -> None:

@@ -543,28 +543,61 @@ def test_starttls_follows_the_smtp_port(port: str, starttls: bool | None) -> Non
 @pytest.mark.parametrize(
     ("header", "cell", "port", "starttls"),
     [
-        ("SMTP Security", "SSL", "587", False),
-        ("SMTP Security", "tls", "587", False),
-        ("SMTP Encryption", "SSL/TLS", "587", False),
-        ("SMTP Security", "STARTTLS", "465", True),
+        # "Encrypted" words: on 587 (and 25, 2525) that can only be STARTTLS; 465 is implicit TLS.
+        ("SMTP Security", "TLS", "587", True),
+        ("SMTP Encryption", "SSL/TLS", "587", True),
+        ("SMTP Security", "SSL", "587", True),
+        ("SMTP Security", "tls", "25", True),
+        ("SMTP Security", "SSL", "465", False),
+        ("SMTP Encryption", "SSL/TLS", "465", False),
+        ("SMTP Secure", "true", "587", True),  # EmailBison's secure: "encrypted"
+        ("SMTP Secure", "true", "465", False),
+        ("smtpTls", "1", "2525", True),
+        ("SSL", "yes", "2465", False),  # any other port: TLS from the first byte
+        # Words that name one way, on a port that agrees or says nothing.
+        ("SMTP Security", "STARTTLS", "587", True),
+        ("SMTP Security", "STARTTLS", "2465", True),
+        ("SMTP Security", "implicit", "465", False),
+        ("SMTP Security", "SMTPS", "2465", False),
+        ("SMTP Secure", "FALSE", "587", True),
         ("SMTP Security", "none", "587", False),
         ("SMTP Security", "N/A", "465", False),  # blank: the port decides
-        ("SMTP Secure", "true", "587", False),  # EmailBison: secure = TLS from the first byte
-        ("SMTP Secure", "FALSE", "465", True),
-        ("smtpTls", "1", "587", False),
-        ("SSL", "yes", "2465", False),
+        # MailReach's own column is taken as written.
         ("smtp_server_starttls", "true", "465", True),
         ("smtp_server_starttls", "no", "587", False),
     ],
 )
-def test_a_security_column_overrides_the_port(
+def test_the_security_column_is_read_against_the_port(
     header: str, cell: str, port: str, starttls: bool
 ) -> None:
     assert body({**BASE, "SMTP Port": port, header: cell})["smtp_server_starttls"] is starttls
 
 
-def test_a_missing_smtp_port_with_implicit_tls_defaults_to_465() -> None:
-    result = run({**without(BASE, "SMTP Port"), "SMTP Secure": "true"})
+@pytest.mark.parametrize(
+    ("cell", "port", "asked", "used"),
+    [
+        ("STARTTLS", "465", "STARTTLS", "TLS from the first byte"),
+        ("false", "465", "STARTTLS", "TLS from the first byte"),
+        ("implicit", "587", "TLS from the first byte", "STARTTLS"),
+        ("SMTPS", "25", "TLS from the first byte", "STARTTLS"),
+    ],
+)
+def test_a_security_word_against_its_port_fails_the_row_rather_than_guess(
+    cell: str, port: str, asked: str, used: str
+) -> None:
+    result = run({**BASE, "SMTP Port": port, "SMTP Security": cell})
+    assert result.request is None
+    [problem] = result.problems
+    assert (problem.code, problem.column) == ("smtp_security_conflict", "SMTP Security")
+    assert problem.message == (
+        f"'SMTP Security' asks for {asked}, but port {port} uses {used}: correct the port or the "
+        "security cell, or leave the security cell blank."
+    )
+
+
+@pytest.mark.parametrize("cell", ["true", "SSL/TLS", "implicit"])
+def test_a_missing_smtp_port_with_implicit_tls_defaults_to_465(cell: str) -> None:
+    result = run({**without(BASE, "SMTP Port"), "SMTP Secure": cell})
     assert result.request is not None
     assert (result.request.smtp_server_port, result.request.smtp_server_starttls) == (465, False)
     assert result.notes == ("'SMTP Port' was empty; used 465 (TLS).",)

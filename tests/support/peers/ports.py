@@ -1,12 +1,15 @@
 """Ports that misbehave on purpose: one nobody listens on, one that never completes a connect
-(blackholed), and one that accepts and then says nothing (silent)."""
+(blackholed), one that accepts and then says nothing (silent), and one that completes the TLS
+handshake and then says nothing (silent after TLS)."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 
@@ -91,6 +94,35 @@ def silent() -> Silent:
             except OSError:
                 return
             held.append(conn)
+
+    thread = threading.Thread(target=accept_forever, daemon=True)
+    thread.start()
+    return Silent(listener.getsockname()[1], listener, thread, held)
+
+
+def silent_after_tls(cert: Path, key: Path) -> Silent:
+    """A listener that completes the TLS handshake (with `cert`) and then never sends a byte."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = socket.socket()
+    listener.bind((LOOPBACK, 0))
+    listener.listen(128)
+    held: list[socket.socket] = []
+
+    def handshake(conn: socket.socket) -> None:
+        conn.settimeout(10)
+        try:
+            held.append(context.wrap_socket(conn, server_side=True))
+        except OSError:
+            conn.close()
+
+    def accept_forever() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=handshake, args=(conn,), daemon=True).start()
 
     thread = threading.Thread(target=accept_forever, daemon=True)
     thread.start()

@@ -84,7 +84,7 @@ class World:
     def cli_options(self, timeout_s: float = 3.0) -> list[str]:
         """The options pointing `check` (or `run --preflight`, or the sandbox) at this world."""
         return ["--dns", self.dns.address, "--ca-file", str(self.certs.ca_file),
-                "--timeout", str(timeout_s)]  # fmt: skip
+                "--preflight-timeout", str(timeout_s)]  # fmt: skip
 
     def stop(self) -> None:
         for stop in (
