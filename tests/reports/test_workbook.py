@@ -22,11 +22,12 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bulk_onboard.api.accounts import FLAG_FIELDS, SCORE_FIELDS
-from bulk_onboard.reports.csv_reports import FAILED_COLUMNS
+from bulk_onboard.reports.csv_reports import FAILED_COLUMNS, SUCCEEDED_COLUMNS
 from bulk_onboard.reports.workbook import EXCEL_MAX_CELL_CHARS, write_workbook
 from bulk_onboard.reports.workbook_styles import FLAG_FILLS, PREVIEW_ROWS, SHEET_TITLES
 from bulk_onboard.runs.read import REPORT_ORDER, RunFolder
@@ -257,7 +258,8 @@ def test_every_sheet_has_a_frozen_bold_header_a_filter_and_column_widths(
 
 def test_report_filters_cover_the_used_range(run_book: Written) -> None:
     succeeded = run_book.sheet("Succeeded")
-    assert succeeded.auto_filter.ref == f"A1:T{succeeded.max_row}"
+    last = get_column_letter(len(SUCCEEDED_COLUMNS))
+    assert succeeded.auto_filter.ref == f"A1:{last}{succeeded.max_row}"
     assert run_book.sheet("Unprocessed").auto_filter.ref == "A1:C1"
 
 
