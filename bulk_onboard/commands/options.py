@@ -121,6 +121,11 @@ def add_submit_options(run: argparse.ArgumentParser) -> None:
         "--bearer", action="store_true", help="send the key as 'X-Api-Key: Bearer <key>'"
     )
     run.add_argument(
+        "--user-agent",
+        metavar="TEXT",
+        help="the User-Agent header sent to the API (default: bulk-onboard/VERSION)",
+    )
+    run.add_argument(
         "--rate",
         type=rate,
         default=DEFAULT_RATE,
@@ -204,6 +209,7 @@ def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
         "api_url": args.api_url or os.environ.get(URL_ENV) or DEFAULT_API_URL,
         "sandbox": args.sandbox,
         "bearer": args.bearer,
+        **({"user_agent": args.user_agent} if args.user_agent else {}),
         "rate": args.rate,
         "concurrency": args.concurrency,
         "timeout_s": args.timeout,
