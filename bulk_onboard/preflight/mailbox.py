@@ -86,6 +86,7 @@ class LoginResult:
     protocol: str  # "IMAP" or "SMTP"
     failure: CheckFailed | None
     elapsed_ms: int
+    mechanism: str | None = None  # SMTP: the AUTH mechanism accepted (plain, login, cram-md5)
 
     @property
     def ok(self) -> bool:

@@ -4,15 +4,32 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
 _ROWS = ("succeeded", "valid", "failed", "unprocessed", "skipped")
+# What every human output of a dry run says (summary table, results.xlsx, report.html).
+DRY_RUN_NOTE = (
+    "Dry run (--dry-run): MailReach only tested the logins (test: true); "
+    "no account was created or updated."
+)
+ACTION_ORDER = ("created", "updated", "tested")
+
+
+def actions_text(summary: Mapping[str, object]) -> str:
+    """`4 created, 2 updated` from summary.json's `actions`; empty when it has none."""
+    actions = summary.get("actions")
+    if not isinstance(actions, dict):
+        return ""
+    return ", ".join(f"{actions[a]} {a}" for a in ACTION_ORDER if actions.get(a))
 
 
 def format_summary(summary: dict[str, object], run_dir: Path) -> str:
     """A few aligned lines: counts per report, top error codes, speed, and the run folder."""
     lines = [f"Run folder: {run_dir}"]
+    if summary.get("dry_run"):
+        lines.append(f"  {DRY_RUN_NOTE}")
     for key in _ROWS:
         if key not in summary or (key in ("skipped", "valid") and not summary[key]):
             continue
@@ -21,6 +38,8 @@ def format_summary(summary: dict[str, object], run_dir: Path) -> str:
         if key == "failed" and isinstance(codes, dict) and codes:
             top = sorted(codes.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))[:4]
             line += "   (" + ", ".join(f"{code} {n}" for code, n in top) + ")"
+        if key == "succeeded" and (done := actions_text(summary)):
+            line += f"   ({done})"
         lines.append(line)
     if summary.get("rows_per_s") is not None:
         lines.append(f"  {'rows/s':<12}{summary['rows_per_s']:>8}")
