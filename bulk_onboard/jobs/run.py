@@ -338,6 +338,7 @@ async def _learn_ids(
         "MailReach lists %d accounts (%d pages); mailboxes among them are sent with their id.",
         len(listing.accounts),
         listing.pages,
+        extra={"event": "listing", "accounts": len(listing.accounts), "pages": listing.pages},
     )
     return {"accounts": len(listing.accounts), "pages": listing.pages, "requests": listing.requests}
 

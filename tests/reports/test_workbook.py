@@ -42,7 +42,8 @@ from tests.support.sandbox_process import SANDBOX_KEY, SandboxProcess, sandbox_p
 
 FAST = ["--rate", "0", "--backoff", "0.01", "--no-progress"]
 RED, AMBER, GREEN = "FFC7CE", "FFEB9C", "C6EFCE"
-NUMBER_COLUMNS = {*SCORE_FIELDS, "row", "account_id", "attempts", "elapsed_ms", "http_status"}
+SCORED = (*SCORE_FIELDS, "domain_avg_score")  # coloured by the score bands
+NUMBER_COLUMNS = {*SCORED, "row", "account_id", "attempts", "elapsed_ms", "http_status"}
 HOSTILE = (
     "=1+1",
     '=HYPERLINK("http://evil.test")',
@@ -374,7 +375,7 @@ def test_only_plain_numbers_in_number_columns_become_numbers(
 
 def test_every_score_cell_of_a_run_gets_the_fill_of_its_band(run_book: Written) -> None:
     succeeded = run_book.sheet("Succeeded")
-    for name in SCORE_FIELDS:
+    for name in SCORED:
         scores = column(succeeded, name)
         assert scores
         for cell in scores:
@@ -426,13 +427,13 @@ def test_fill_rules_cover_exactly_the_data_rows_of_their_column(run_book: Writte
     ranges = {
         str(f.sqref): [colour_of(r) for r in f.rules] for f in succeeded.conditional_formatting
     }
-    for name in SCORE_FIELDS:
+    for name in SCORED:
         assert ranges[f"{letters[name]}2:{letters[name]}{last}"] == [RED, AMBER, GREEN]
     for name in ("spf_valid", "dkim_valid", "dmarc_valid", "alive"):
         assert ranges[f"{letters[name]}2:{letters[name]}{last}"] == [GREEN, RED]
     for name in ("suspended", "imap_issue"):
         assert ranges[f"{letters[name]}2:{letters[name]}{last}"] == [RED]
-    assert len(ranges) == len(SCORE_FIELDS) + len(FLAG_FILLS)
+    assert len(ranges) == len(SCORED) + len(FLAG_FILLS)
 
 
 def test_an_echoed_input_column_named_like_a_score_stays_uncoloured_text(tmp_path: Path) -> None:
