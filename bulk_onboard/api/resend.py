@@ -39,7 +39,9 @@ class Resend:
     @staticmethod
     def needs_lookup(body: dict[str, Any], verdict: Verdict) -> bool:
         """Whether `body` may be sent again only after its email was looked up."""
-        return "id" not in body and (verdict.ambiguous or verdict.code == EMAIL_TAKEN)
+        if "id" in body or not isinstance(body.get("email"), str):
+            return False
+        return verdict.ambiguous or verdict.code == EMAIL_TAKEN
 
     def reconsider(self, body: dict[str, Any], verdict: Verdict) -> Verdict:
         """An `email_taken` refusal of a body without `id` is retried, after a lookup."""

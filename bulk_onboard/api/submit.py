@@ -90,15 +90,17 @@ class Submitter:
         """Send `body` until it is accepted, fails for good, the key is refused or we must stop."""
         result = Submission(Verdict(Action.RETRY))
         started = answered_at = 0.0
+        # Only a connect can make an account, so only a connect is looked up before a resend.
+        resend = self._resend if path == IMAP_AUTH_PATH else None
         while True:
             await self._throttle.admit()
             if not result.attempts:
                 started = self._clock()  # time on the wire and in backoff, not in the queue
             result.attempts += 1
             verdict = await self._attempt(result, method, path, body)
-            if self._resend is not None:
-                verdict = self._resend.reconsider(body, verdict)
-                answered_at = self._resend.since()
+            if resend is not None:
+                verdict = resend.reconsider(body, verdict)
+                answered_at = resend.since()
             result.verdict = verdict
             if verdict.action is not Action.RETRY or result.attempts >= self._policy.max_attempts:
                 break
@@ -112,8 +114,8 @@ class Submitter:
             if await self._stopped_within(pause):
                 result.interrupted = True
                 break
-            if self._resend is not None:
-                resent = await self._resend.before_resend(body, result, answered_at)
+            if resend is not None:
+                resent = await resend.before_resend(body, result, answered_at)
                 if resent is None:
                     break
                 body = resent

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 
 import pytest
+from aiohttp import web
 
 from bulk_onboard.api.account_ids import AccountIds
 from bulk_onboard.api.client import ApiClient, ApiConfig
@@ -173,3 +175,43 @@ async def test_a_submission_refused_as_taken_looks_the_id_up_and_updates() -> No
     assert sub.account is not None
     assert sub.account["id"] == made.body["id"]
     assert (sub.attempts, sub.learned_from, ids.passes) == (2, AFTER_TAKEN, 1)
+
+
+async def test_only_a_connect_is_looked_up_a_ping_that_timed_out_is_simply_sent_again() -> None:
+    pings: list[float] = []
+    listed: list[str] = []
+
+    async def ping(request: web.Request) -> web.Response:
+        pings.append(time.monotonic())
+        if len(pings) == 1:
+            await asyncio.sleep(1.0)  # past the client's deadline: an ambiguous timeout
+        return web.json_response({"success": True})
+
+    async def accounts(request: web.Request) -> web.Response:
+        listed.append(request.path_qs)
+        return web.json_response([])
+
+    app = web.Application()
+    app.router.add_get("/api/v1/ping", ping)
+    app.router.add_get("/api/v1/accounts", accounts)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}/api"
+    try:
+        async with ApiClient(ApiConfig(base, KEY, timeout_s=0.3)) as client:
+            throttle, policy, stop = Throttle(None), RetryPolicy(3, 0.01), asyncio.Event()
+            rng = random.Random(0)
+            ids = AccountIds({}, lambda: list_accounts(client, throttle, policy, stop, rng))
+            submitter = Submitter(client, throttle, policy, stop, rng=rng, resend=Resend(ids))
+            sub = await submitter.submit({}, "/v1/ping", method="GET")
+    finally:
+        await runner.cleanup()
+    assert (sub.verdict.action, sub.attempts) == (Action.ACCEPT, 2)
+    assert listed == []
+    assert ids.passes == 0
+
+
+def test_a_body_without_an_email_is_never_looked_up() -> None:
+    assert not Resend.needs_lookup({}, classify_transport("timeout"))
+    assert Resend.needs_lookup({"email": "a@x.test"}, classify_transport("timeout"))
