@@ -32,11 +32,16 @@ class ApiConfig:
     base_url: str  # the part before /v1/...
     api_key: str = ""  # never logged; kept out of repr below
     bearer: bool = False  # send "X-Api-Key: Bearer <key>" (the usage guide's form)
+    # MailReach is known to answer 403 to some clients' default User-Agent: ours names the tool.
+    user_agent: str = USER_AGENT
     timeout_s: float = 60.0  # overall deadline for one request, connect to last byte
     concurrency: int = 32
 
     def __repr__(self) -> str:
-        return f"ApiConfig(base_url={self.base_url!r}, bearer={self.bearer})"
+        return (
+            f"ApiConfig(base_url={self.base_url!r}, bearer={self.bearer}, "
+            f"user_agent={self.user_agent!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +73,11 @@ class ApiClient:
         key = f"Bearer {self.config.api_key}" if self.config.bearer else self.config.api_key
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.config.concurrency, ttl_dns_cache=300),
-            headers={"X-Api-Key": key, "User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={
+                "X-Api-Key": key,
+                "User-Agent": self.config.user_agent,
+                "Accept": "application/json",
+            },
             # The overall deadline is enforced by the caller (asyncio.timeout), which also
             # defeats a response that drips one byte at a time; this only bounds connecting.
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S),
@@ -119,8 +128,11 @@ class ApiClient:
                 )
         except TimeoutError:
             raise TransportFailure("timeout") from None
-        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError):
+        except (aiohttp.ClientConnectorCertificateError, ssl.SSLCertVerificationError):
             raise TransportFailure("tls") from None
+        except (aiohttp.ClientSSLError, ssl.SSLError):
+            # Not the certificate: no TLS at all on the other end, or a broken handshake.
+            raise TransportFailure("tls_handshake") from None
         except aiohttp.ClientConnectorDNSError:
             raise TransportFailure("dns") from None
         except aiohttp.ClientConnectorError:

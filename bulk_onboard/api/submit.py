@@ -14,11 +14,15 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulk_onboard.api.client import ApiClient, TransportFailure
 from bulk_onboard.api.retry_rules import Action, Verdict, classify_response, classify_transport
 from bulk_onboard.api.throttle import Throttle
+from bulk_onboard.base.printable import url_shown
+
+if TYPE_CHECKING:  # resend.py looks accounts up through the listing, which uses RetryPolicy
+    from bulk_onboard.api.resend import Resend
 
 IMAP_AUTH_PATH = "/v1/imap_auth"
 BACKOFF_CAP_STEPS = 3  # 1, 2, 4, 8 x base, then 8 x base again
@@ -48,6 +52,9 @@ class Submission:
     ambiguous: bool = False  # some attempt may have been carried out without us hearing back
     connect_failures: int = 0  # attempts that never reached the server
     retries: int = field(default=0)
+    # Why the id the last try carried was looked up during the retries (resend.AFTER_*), if it
+    # was: what tells a created account from an updated one.
+    learned_from: str | None = None
 
 
 class Submitter:
@@ -62,26 +69,38 @@ class Submitter:
         *,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        resend: Resend | None = None,
     ) -> None:
         self._client = client
+        self._resend = resend  # look a create up before sending it again (api/resend.py)
         self._throttle = throttle
         self._policy = policy
         self._stop = stop
         self._rng = rng or random.Random()
         self._clock = clock
 
+    @property
+    def where(self) -> str:
+        """The API's base URL as it may be shown (no credentials)."""
+        return url_shown(self._client.config.base_url)
+
     async def submit(
         self, body: dict[str, Any], path: str = IMAP_AUTH_PATH, method: str = "POST"
     ) -> Submission:
         """Send `body` until it is accepted, fails for good, the key is refused or we must stop."""
         result = Submission(Verdict(Action.RETRY))
-        started = 0.0
+        started = answered_at = 0.0
+        # Only a connect can make an account, so only a connect is looked up before a resend.
+        resend = self._resend if path == IMAP_AUTH_PATH else None
         while True:
             await self._throttle.admit()
             if not result.attempts:
                 started = self._clock()  # time on the wire and in backoff, not in the queue
             result.attempts += 1
             verdict = await self._attempt(result, method, path, body)
+            if resend is not None:
+                verdict = resend.reconsider(body, verdict)
+                answered_at = resend.since()
             result.verdict = verdict
             if verdict.action is not Action.RETRY or result.attempts >= self._policy.max_attempts:
                 break
@@ -95,6 +114,11 @@ class Submitter:
             if await self._stopped_within(pause):
                 result.interrupted = True
                 break
+            if resend is not None:
+                resent = await resend.before_resend(body, result, answered_at)
+                if resent is None:
+                    break
+                body = resent
         result.elapsed_ms = round((self._clock() - started) * 1000)
         return result
 

@@ -13,9 +13,10 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from bulk_onboard.api.retry_rules import Action
+from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action
 from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.outcomes import Outcome, Stage, Unprocessed
@@ -61,6 +62,7 @@ class Pool:
         wanted: Callable[[NormalisedRow], bool] | None = None,
         body_for: Callable[[NormalisedRow], dict[str, object]] | None = None,
         preflight: RowCheck | None = None,
+        started_at: datetime | None = None,
     ) -> None:
         self._rows = rows
         self._columns = columns
@@ -71,8 +73,10 @@ class Pool:
         self._concurrency = concurrency
         self._unreachable_rows = unreachable_rows
         self._wanted = wanted
-        self._body_for = body_for  # `sync` adds the account's id; default: the request as is
+        # Adds the id of an account MailReach already has; default: the request as it is.
+        self._body_for = body_for
         self._preflight = preflight  # `run --preflight`
+        self._started_at = started_at  # the run's start: an account made before it existed
         self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
@@ -156,11 +160,12 @@ class Pool:
             assert item.request is not None
             self._inflight.add(item.row)
             body = item.request.to_body() if self._body_for is None else self._body_for(item)
+            sent = settle.Sent.of(body)
             sub = await self._submitter.submit(body)
             self._inflight.discard(item.row)
             self.stats.api_requests += sub.attempts
             self.stats.retries += sub.retries
-            self._settle(self._outcome_of(item, sub))
+            self._settle(self._outcome_of(item, sub, sent))
 
     def _screened(self, raw: RawRow, item: NormalisedRow) -> NormalisedRow:
         """The row as screening sees it: the preflight completes rows lacking only servers."""
@@ -168,14 +173,14 @@ class Pool:
             return dataclasses.replace(item, problems=())
         return item
 
-    def _outcome_of(self, item: NormalisedRow, sub: Submission) -> Outcome:
+    def _outcome_of(self, item: NormalisedRow, sub: Submission, sent: settle.Sent) -> Outcome:
         verdict = sub.verdict
         never_reached = sub.attempts > 0 and sub.connect_failures == sub.attempts
         self._unreachable_streak = self._unreachable_streak + 1 if never_reached else 0
         if verdict.action is Action.ACCEPT:
-            return settle.succeeded(item.row, item.email, sub)
-        if verdict.action is Action.STOP_KEY:
-            self._stop.request(Unprocessed.ABORTED, ExitCode.KEY_REFUSED, verdict.message)
+            return settle.succeeded(item.row, item.email, sub, sent, self._started_at)
+        if (exit_code := STOP_EXIT_CODES.get(verdict.action)) is not None:
+            self._stop.request(Unprocessed.ABORTED, exit_code, verdict.message)
             return outcomes.unprocessed(item.row, item.email, Unprocessed.ABORTED)
         if sub.interrupted:
             why = Unprocessed.UNKNOWN_OUTCOME if sub.ambiguous else self._stop.reason
@@ -184,7 +189,8 @@ class Pool:
             self._stop.request(
                 Unprocessed.ABORTED,
                 ExitCode.UNAVAILABLE,
-                f"the API could not be reached for {self._unreachable_streak} rows in a row",
+                f"the API at {self._submitter.where} could not be reached for "
+                f"{self._unreachable_streak} rows in a row",
             )
             return outcomes.unprocessed(item.row, item.email, Unprocessed.ABORTED)
         return outcomes.failed(

@@ -37,6 +37,7 @@ from bulk_onboard.reports.workbook_styles import (
     own_columns,
 )
 from bulk_onboard.runs.read import RunFolder
+from bulk_onboard.runs.summary_table import DRY_RUN_NOTE
 
 WORKBOOK_FILE = "results.xlsx"
 EXCEL_MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
@@ -147,6 +148,8 @@ def _write_summary(
     sheet: _Sheet, summary: Mapping[str, Any], hints: Mapping[str, str], notes: Sequence[str]
 ) -> None:
     figures = [(label, _plain(value)) for label, value in _figures(summary)]
+    if summary.get("dry_run"):
+        figures.insert(0, ("note", DRY_RUN_NOTE))
     figures += [("note", note) for note in notes]
     codes = summary.get("error_codes")
     errors = [
