@@ -20,7 +20,7 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, ParamSpec, TypedDict
 
@@ -101,6 +101,7 @@ async def _run(
     retry_failed: PathLike | None = None,
     force: bool = False,
     lookup: bool = True,
+    account_settings: Mapping[str, bool | int | str] | None = None,
     **options: Unpack[Submitting],
 ) -> Ending:
     """The main job: read `input`, validate every row, submit the valid ones, report every row.
@@ -109,7 +110,9 @@ async def _run(
     `preflight` checks each row locally first (DNS, IMAP login, SMTP AUTH) and keeps rows failing
     it from being sent. `lookup=False` skips listing MailReach's accounts before sending (for a
     sheet of new mailboxes only: existing ones are then sent without their id). The options
-    are `Submitting`'s (api_key, api_url, sandbox, rate, ...).
+    are `Submitting`'s (api_key, api_url, sandbox, rate, ...). `account_settings` (the command
+    line's `--set`) gives MailReach account settings, such as `{"config_rampup_target": 20}`,
+    to every connected row whose sheet leaves them blank.
     """
     from bulk_onboard.jobs.run import RunMode, run_job
     from bulk_onboard.runs.previous import load_previous
@@ -122,7 +125,11 @@ async def _run(
         if earlier is None:
             raise UsageError("Name the input file: bulk-onboard run INPUT (or --resume RUN_DIR).")
         input = load_previous(earlier).input_path
-    settings = dataclasses.replace(_run_settings(input, options), lookup=lookup)
+    settings = dataclasses.replace(
+        _run_settings(input, options),
+        lookup=lookup,
+        account_settings=_checked_settings(account_settings or {}),
+    )
     if mode.resume is None:  # --resume writes into the earlier run's folder
         check_out(settings.out)
     data = _stdin_bytes(settings.input, options)
@@ -240,6 +247,22 @@ def _finished(code: ExitCode, run_dir: Path | None, error: str) -> RunResult:
     if code in (ExitCode.OK, ExitCode.SOME_FAILED) and run_dir is not None:
         return RunResult.of(run_dir)
     raise error_for(code, error or _stopped(run_dir), run_dir)
+
+
+def _checked_settings(
+    given: Mapping[str, bool | int | str],
+) -> tuple[tuple[str, bool | int | str], ...]:
+    """Account settings checked against MailReach's ranges (rows/account_settings.py)."""
+    from bulk_onboard.rows.account_settings import parse_setting
+
+    checked = []
+    for name, value in given.items():
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        try:
+            checked.append(parse_setting(f"{name}={text}"))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    return tuple(checked)
 
 
 def _path(value: PathLike | None) -> Path | None:

@@ -28,6 +28,7 @@ class AccountIds:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._known = dict(known)
+        self._tags: dict[str, int] = {}  # tag ids by case-folded name
         self._relist = relist
         self._clock = clock
         self._pass: asyncio.Task[Listing] | None = None
@@ -38,6 +39,15 @@ class AccountIds:
     def learn(self, listing: Listing) -> None:
         """Take the ids a listing found."""
         self._known.update((e, a.account_id) for e, a in listing.accounts.items())
+        self._tags.update(listing.tags)
+
+    def learn_tag(self, name: str, tag_id: int) -> None:
+        """A tag seen otherwise (a link's answer names its tag)."""
+        self._tags.setdefault(name.strip().casefold(), tag_id)
+
+    def tag_id(self, name: str) -> int | None:
+        """The id of the tag of this name seen on a listed account, if any."""
+        return self._tags.get(name.strip().casefold())
 
     def id_for(self, email: str) -> int | None:
         """The known account id of `email`, if any."""

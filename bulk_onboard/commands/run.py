@@ -49,7 +49,25 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="check each row locally first (DNS, IMAP login, SMTP AUTH); failing rows are not sent",
     )
+    run.add_argument(
+        "--set",
+        action="append",
+        type=setting,
+        metavar="FIELD=VALUE",
+        help="an account setting for rows whose sheet leaves it blank, e.g. "
+        "config_rampup_target=20 (repeatable; README lists the fields and ranges)",
+    )
     add_preflight_options(run)
+
+
+def setting(text: str) -> tuple[str, bool | int | str]:
+    """`FIELD=VALUE`, checked against MailReach's range for FIELD."""
+    from bulk_onboard.rows.account_settings import parse_setting
+
+    try:
+        return parse_setting(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -66,6 +84,7 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
             retry_failed=args.retry_failed,
             force=args.force,
             lookup=not args.no_lookup,
+            account_settings=dict(args.set or ()),
         ),
         args.log_format,
     )

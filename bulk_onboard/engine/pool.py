@@ -19,8 +19,9 @@ from typing import Protocol
 from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action
 from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base import outcomes
-from bulk_onboard.base.outcomes import Outcome, Stage, Unprocessed
+from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed
 from bulk_onboard.engine import settle
+from bulk_onboard.engine.after_connect import AfterConnect, Connected
 from bulk_onboard.engine.stopping import StopControl
 from bulk_onboard.errors import ExitCode
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
@@ -63,6 +64,7 @@ class Pool:
         body_for: Callable[[NormalisedRow], dict[str, object]] | None = None,
         preflight: RowCheck | None = None,
         started_at: datetime | None = None,
+        after_connect: AfterConnect | None = None,
     ) -> None:
         self._rows = rows
         self._columns = columns
@@ -77,6 +79,7 @@ class Pool:
         self._body_for = body_for
         self._preflight = preflight  # `run --preflight`
         self._started_at = started_at  # the run's start: an account made before it existed
+        self._after = after_connect  # settings and tags after a connect
         self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
@@ -117,6 +120,10 @@ class Pool:
         """Settle every row read but not settled, then every row not read yet."""
         reason = self._stop.reason
         for row, email in list(self._pending.items()):
+            # A row connected before the stop keeps its account for --resume.
+            if self._after is not None and (interim := self._after.interim(row)) is not None:
+                self._settle(interim)
+                continue
             why = Unprocessed.UNKNOWN_OUTCOME if row in self._inflight else reason
             self._settle(outcomes.unprocessed(row, email, why))
         for raw in self._rows:
@@ -148,6 +155,10 @@ class Pool:
             if self._stop.requested.is_set():
                 self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
                 continue
+            if self._after is not None and (earlier := self._after.earlier(item)) is not None:
+                # Connected by an earlier run: only its settings and tags are left to send.
+                self._settle(await self._after.finish(item, earlier))
+                continue
             if self._preflight is not None:
                 checked = await self._preflight(item)
                 if isinstance(checked, Outcome):
@@ -165,7 +176,16 @@ class Pool:
             self._inflight.discard(item.row)
             self.stats.api_requests += sub.attempts
             self.stats.retries += sub.retries
-            self._settle(self._outcome_of(item, sub, sent))
+            outcome = self._outcome_of(item, sub, sent)
+            if (
+                self._after is not None
+                and outcome.status is Status.SUCCEEDED
+                and outcome.fields.get("account_id") is not None
+                and self._after.needed(item)
+            ):
+                connected = Connected(outcome.fields, ())
+                outcome = await self._after.finish(item, connected, sub.attempts)
+            self._settle(outcome)
 
     def _screened(self, raw: RawRow, item: NormalisedRow) -> NormalisedRow:
         """The row as screening sees it: the preflight completes rows lacking only servers."""

@@ -14,7 +14,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.base.outcomes import Outcome, Status, Unprocessed
 from bulk_onboard.base.printable import argv_shown, url_shown
 from bulk_onboard.base.version import __version__
+from bulk_onboard.engine.after_connect import AfterConnect, Connected
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.pool import Pool, RowCheck
 from bulk_onboard.engine.progress import Progress
@@ -40,6 +41,7 @@ from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normali
 from bulk_onboard.runs.create import create_run_dir, point_latest
 from bulk_onboard.runs.previous import (
     Wanted,
+    connected_earlier,
     failed_or_unprocessed,
     load_previous,
     settled_elsewhere,
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     from bulk_onboard.preflight.settings import PreflightSettings
 
 log = logging.getLogger("bulk_onboard")
+INCOMPLETE_CODES = ("steps_pending", "settings_failed", "tags_failed", "unknown_tag")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class _Plan:
     resume_dir: Path | None = None  # --resume: the existing folder
     run_dir: Path = Path()
     journal: Journal | None = None
+    # Rows connected by the run resumed or retried whose settings/tags are still to be sent.
+    earlier: dict[str, Connected] = field(default_factory=dict)
 
     def open(self, settings: RunSettings) -> Journal:
         """Create (or reopen) the run folder and its journal; point OUT/latest at it."""
@@ -137,11 +142,18 @@ def _plan(
         if retry_of := manifest.get("retry_of"):
             # Resuming a --retry-failed run: its rows are still only those of the first run.
             wanted = _both(wanted, _retry_selection(Path(retry_of)))
-        return _Plan(manifest, wanted, previous.run_dir, journal=journal)
+        earlier = connected_earlier(journal)
+        if retry_of:
+            earlier = _connected_in(Path(retry_of)) | earlier
+        return _Plan(manifest, wanted, previous.run_dir, journal=journal, earlier=earlier)
     if mode.retry_failed is not None:
         previous = load_previous(mode.retry_failed)
         fresh["retry_of"] = str(previous.run_dir)
-        return _Plan(fresh, _retry_selection(previous.run_dir))
+        return _Plan(
+            fresh,
+            _retry_selection(previous.run_dir),
+            earlier=_connected_in(previous.run_dir),
+        )
     return _Plan(fresh)
 
 
@@ -149,6 +161,14 @@ def _retry_selection(run_dir: Path) -> Wanted:
     old = Journal(run_dir)
     try:
         return failed_or_unprocessed(old)
+    finally:
+        old.close()
+
+
+def _connected_in(run_dir: Path) -> dict[str, Connected]:
+    old = Journal(run_dir)
+    try:
+        return connected_earlier(old)
     finally:
         old.close()
 
@@ -175,7 +195,9 @@ async def run_job(
     # reports covering every row (all unprocessed), never in a bare exit.
     with signals_handled(stop):
         options = NormaliseOptions(
-            default_provider=settings.default_provider, test=settings.dry_run
+            default_provider=settings.default_provider,
+            test=settings.dry_run,
+            settings=settings.account_settings,
         )
         first = open_input(settings, stdin_bytes)
         columns = ColumnMap.from_headers(first.headers)
@@ -202,6 +224,11 @@ async def run_job(
             commit_soon()
             progress.advance(outcome.status)
 
+        def note(outcome: Outcome) -> None:
+            """A row's interim record (connected, steps pending): durable at once, no progress."""
+            journal.record(outcome)
+            commit_soon()
+
         counters: dict[str, Any] = {}
         try:
             await _submit_all(
@@ -212,6 +239,7 @@ async def run_job(
                 options,
                 stop,
                 record,
+                note,
                 preflight,
                 counters,
                 total,
@@ -265,6 +293,7 @@ async def _submit_all(
     options: NormaliseOptions,
     stop: StopControl,
     record: Callable[[Outcome], None],
+    note: Callable[[Outcome], None],
     preflight: PreflightSettings | None,
     counters: dict[str, Any],
     total: int,
@@ -298,6 +327,9 @@ async def _submit_all(
             body_for=lambda item: ids.with_id(_body(item)),
             preflight=row_check,
             started_at=started_at,
+            after_connect=AfterConnect(
+                submitter, ids, stop, note, plan.earlier, dry_run=settings.dry_run
+            ),
         )
         counters["listing"] = None  # summary.json: not listed (--no-lookup, or stopped first)
         try:
@@ -394,6 +426,9 @@ def _finish(
         # A dry run sent `test: true`: MailReach tested the logins and saved nothing.
         "dry_run": settings.dry_run,
         "actions": dict(journal.actions()),
+        # Connected, but settings or tags not all applied: failed at stage settings/tags, or
+        # unprocessed `steps_pending` (--resume / --retry-failed send only what is missing).
+        "connected_incomplete": journal.with_codes(INCOMPLETE_CODES),
     }
     if stop.message:
         summary["stopped"] = stop.message

@@ -12,6 +12,9 @@ DEFAULT_API_KEY = "sandbox"
 DEFAULT_PORT = 8025
 # Enough to keep every arrival of a 100k-row benchmark, small enough (tens of MB) to never matter.
 DEFAULT_REQUEST_LOG_SIZE = 200_000
+# The user-defined tags the sandbox knows (MailReach makes them in its app; the API only links
+# them): `POST /v1/tags/{id}/link` takes these ids, and `/_sandbox/tags` adds more.
+DEFAULT_TAGS: tuple[tuple[int, str], ...] = ((7, "sales-team"), (8, "warm-up"), (9, "fleet-b"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,7 @@ class SandboxConfig:
     request_log_size: int = DEFAULT_REQUEST_LOG_SIZE  # oldest entries are forgotten past this
     # `--verify`: really log in to each request's servers and read DNS, through the preflight.
     verify: PreflightSettings | None = None
+    tags: tuple[tuple[int, str], ...] = DEFAULT_TAGS  # (id, name) of the tags that exist
 
     def __post_init__(self) -> None:
         problems = [
