@@ -102,6 +102,7 @@ async def _run(
     force: bool = False,
     lookup: bool = True,
     account_settings: Mapping[str, bool | int | str] | None = None,
+    workspaces: Mapping[str, int] | None = None,
     **options: Unpack[Submitting],
 ) -> Ending:
     """The main job: read `input`, validate every row, submit the valid ones, report every row.
@@ -112,7 +113,9 @@ async def _run(
     sheet of new mailboxes only: existing ones are then sent without their id). The options
     are `Submitting`'s (api_key, api_url, sandbox, rate, ...). `account_settings` (the command
     line's `--set`) gives MailReach account settings, such as `{"config_rampup_target": 20}`,
-    to every connected row whose sheet leaves them blank.
+    to every connected row whose sheet leaves them blank. `workspaces` (`--workspace`) names
+    the email workspace of each kind, `{"google": 12}`: Google Workspace (and, with "outlook",
+    Microsoft 365) rows are linked through it in batches, with no password.
     """
     from bulk_onboard.jobs.run import RunMode, run_job
     from bulk_onboard.runs.previous import load_previous
@@ -129,6 +132,7 @@ async def _run(
         _run_settings(input, options),
         lookup=lookup,
         account_settings=_checked_settings(account_settings or {}),
+        workspaces=_checked_workspaces(workspaces or {}),
     )
     if mode.resume is None:  # --resume writes into the earlier run's folder
         check_out(settings.out)
@@ -263,6 +267,18 @@ def _checked_settings(
         except ValueError as error:
             raise UsageError(str(error)) from None
     return tuple(checked)
+
+
+def _checked_workspaces(given: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    """`--workspace`'s kinds and ids, checked."""
+    from bulk_onboard.rows.workspace_route import WORKSPACE_KINDS
+
+    for kind, workspace in given.items():
+        if kind not in WORKSPACE_KINDS or isinstance(workspace, bool):
+            raise UsageError(f"--workspace takes google=ID or outlook=ID, not {kind}={workspace}.")
+        if not isinstance(workspace, int) or not 1 <= workspace <= 2**31 - 1:
+            raise UsageError(f"--workspace {kind}= takes a workspace id (a whole number).")
+    return tuple(given.items())
 
 
 def _path(value: PathLike | None) -> Path | None:

@@ -46,3 +46,5 @@ class RunSettings:
     unreachable_rows: int = UNREACHABLE_ROWS
     # `--set FIELD=VALUE`: account settings for every row whose sheet gives none (checked).
     account_settings: tuple[tuple[str, bool | int | str], ...] = ()
+    # `--workspace KIND=ID`: the email workspace of each kind ("google", "outlook").
+    workspaces: tuple[tuple[str, int], ...] = ()

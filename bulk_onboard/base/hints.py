@@ -33,6 +33,14 @@ HINTS: Mapping[str, str] = {
         "A tag name is resolved only through tags MailReach shows on listed accounts: write "
         "the tag's id in the Tags column, or link the tag to one account in MailReach first."
     ),
+    "workspace_refused": (
+        "The email workspace refused this address (the message says why): check that the "
+        "mailbox exists in the Google Workspace or Microsoft 365 tenant the workspace is for."
+    ),
+    "workspace_failed": (
+        "The workspace batch ended without this address listed in MailReach: check the "
+        "workspace in MailReach (its credentials, its domain), then --retry-failed."
+    ),
     "duplicate_email": "Remove the repeated row or give it its own mailbox address.",
     "oauth_required": (
         "Personal Outlook.com, Hotmail and Live mailboxes only connect through OAuth: "

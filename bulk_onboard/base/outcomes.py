@@ -26,6 +26,7 @@ class Stage(StrEnum):
     # After a successful connect: the account's settings, its tag links (engine/after_connect).
     SETTINGS = "settings"
     TAGS = "tags"
+    WORKSPACE = "workspace"  # linked through an email workspace (engine/workspace_batches)
 
 
 class Unprocessed(StrEnum):
@@ -36,6 +37,8 @@ class Unprocessed(StrEnum):
     UNKNOWN_OUTCOME = "unknown_outcome"  # sent, but no answer before the run stopped
     # Connected (the account id is known), but its settings or tags are not all applied yet.
     STEPS_PENDING = "steps_pending"
+    # Sent in an email workspace batch whose outcome is not known yet (its task, if any, named).
+    WORKSPACE_PENDING = "workspace_pending"
 
 
 @dataclass(frozen=True, slots=True)

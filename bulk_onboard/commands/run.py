@@ -57,7 +57,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="an account setting for rows whose sheet leaves it blank, e.g. "
         "config_rampup_target=20 (repeatable; README lists the fields and ranges)",
     )
+    run.add_argument(
+        "--workspace",
+        action="append",
+        type=workspace,
+        metavar="KIND=ID",
+        help="link Google Workspace (google=ID) or Microsoft 365 (outlook=ID) rows through "
+        "that email workspace, in batches, with no password (repeatable)",
+    )
     add_preflight_options(run)
+
+
+def workspace(text: str) -> tuple[str, int]:
+    """`google=ID` or `outlook=ID`."""
+    kind, sep, number = text.partition("=")
+    kind = kind.strip().lower()
+    if not sep or kind not in ("google", "outlook") or not number.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"takes google=ID or outlook=ID, not {text!r}")
+    return kind, int(number)
 
 
 def setting(text: str) -> tuple[str, bool | int | str]:
@@ -85,6 +102,7 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
             force=args.force,
             lookup=not args.no_lookup,
             account_settings=dict(args.set or ()),
+            workspaces=dict(args.workspace or ()),
         ),
         args.log_format,
     )

@@ -23,6 +23,7 @@ from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed
 from bulk_onboard.engine import settle
 from bulk_onboard.engine.after_connect import AfterConnect, Connected
 from bulk_onboard.engine.stopping import StopControl
+from bulk_onboard.engine.workspace_batches import WorkspaceBatches
 from bulk_onboard.errors import ExitCode
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.screening import Screen
@@ -65,6 +66,7 @@ class Pool:
         preflight: RowCheck | None = None,
         started_at: datetime | None = None,
         after_connect: AfterConnect | None = None,
+        workspaces: WorkspaceBatches | None = None,
     ) -> None:
         self._rows = rows
         self._columns = columns
@@ -80,6 +82,9 @@ class Pool:
         self._preflight = preflight  # `run --preflight`
         self._started_at = started_at  # the run's start: an account made before it existed
         self._after = after_connect  # settings and tags after a connect
+        self._workspaces = workspaces  # rows linked through an email workspace, in batches
+        if workspaces is not None:
+            workspaces.bind(self._settle, self._after_linked)
         self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
@@ -115,13 +120,28 @@ class Pool:
             for _ in range(self._concurrency):
                 group.create_task(self._worker())
             await self._produce()
+        if self._workspaces is not None:
+            await self._workspaces.flush()  # the batches not full, once every row was read
+
+    def _interim(self, row: int) -> Outcome | None:
+        for stage in (self._after, self._workspaces):
+            if stage is not None and (interim := stage.interim(row)) is not None:
+                return interim
+        return None
+
+    async def _after_linked(self, item: NormalisedRow, outcome: Outcome) -> Outcome:
+        """A workspace row's settings and tags, once its account is listed."""
+        if self._after is None or not self._after.needed(item):
+            return outcome
+        return await self._after.finish(item, Connected(outcome.fields, ()))
 
     def _sweep(self) -> None:
         """Settle every row read but not settled, then every row not read yet."""
         reason = self._stop.reason
         for row, email in list(self._pending.items()):
-            # A row connected before the stop keeps its account for --resume.
-            if self._after is not None and (interim := self._after.interim(row)) is not None:
+            # A row connected, or sent in a workspace batch, before the stop keeps what --resume
+            # needs to finish it without sending it again blindly.
+            if (interim := self._interim(row)) is not None:
                 self._settle(interim)
                 continue
             why = Unprocessed.UNKNOWN_OUTCOME if row in self._inflight else reason
@@ -154,6 +174,10 @@ class Pool:
         while (item := await self._queue.get()) is not None:
             if self._stop.requested.is_set():
                 self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
+                continue
+            if item.workspace is not None:
+                assert self._workspaces is not None  # only `run` routes rows to workspaces
+                await self._workspaces.add(item)
                 continue
             if self._after is not None and (earlier := self._after.earlier(item)) is not None:
                 # Connected by an earlier run: only its settings and tags are left to send.

@@ -13,6 +13,7 @@ import logging
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -35,15 +36,18 @@ from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.pool import Pool, RowCheck
 from bulk_onboard.engine.progress import Progress
 from bulk_onboard.engine.stopping import StopControl, signals_handled
+from bulk_onboard.engine.workspace_batches import Pending, WorkspaceBatches
 from bulk_onboard.errors import ExitCode, UsageError
 from bulk_onboard.reports.csv_reports import write_json, write_reports
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
+from bulk_onboard.rows.workspace_route import WORKSPACE_FIELD
 from bulk_onboard.runs.create import create_run_dir, point_latest
 from bulk_onboard.runs.previous import (
     Wanted,
     connected_earlier,
     failed_or_unprocessed,
     load_previous,
+    sent_to_workspaces,
     settled_elsewhere,
 )
 from bulk_onboard.settings import RunSettings
@@ -81,12 +85,24 @@ def rows_of(table: Table) -> Iterator[RawRow]:
 
 
 def _count(
-    table: Table, columns: ColumnMap, options: NormaliseOptions, wanted: Wanted | None
+    table: Table,
+    columns: ColumnMap,
+    options: NormaliseOptions,
+    wanted: Wanted | None,
+    routes: Counter[tuple[int, str]],
 ) -> int:
-    """Read the whole input once, so structural errors surface before anything is sent."""
-    if wanted is None:
+    """Read the whole input once, so structural errors surface before anything is sent; count
+    the rows going to each email workspace, and why, into `routes`."""
+    if wanted is None and not options.workspaces and WORKSPACE_FIELD not in columns.index:
         return sum(len(chunk) for chunk in table.chunks)
-    return sum(wanted(normalise(raw, columns, options)) for raw in rows_of(table))
+    total = 0
+    for raw in rows_of(table):
+        item = normalise(raw, columns, options)
+        if wanted is None or wanted(item):
+            total += 1
+            if item.workspace is not None:
+                routes[item.workspace, item.workspace_why] += 1
+    return total
 
 
 @dataclass(slots=True)
@@ -100,6 +116,8 @@ class _Plan:
     journal: Journal | None = None
     # Rows connected by the run resumed or retried whose settings/tags are still to be sent.
     earlier: dict[str, Connected] = field(default_factory=dict)
+    # Rows sent in an email workspace batch whose outcome the run resumed or retried never saw.
+    batched: dict[str, Pending] = field(default_factory=dict)
 
     def open(self, settings: RunSettings) -> Journal:
         """Create (or reopen) the run folder and its journal; point OUT/latest at it."""
@@ -142,10 +160,13 @@ def _plan(
         if retry_of := manifest.get("retry_of"):
             # Resuming a --retry-failed run: its rows are still only those of the first run.
             wanted = _both(wanted, _retry_selection(Path(retry_of)))
-        earlier = connected_earlier(journal)
+        earlier, batched = connected_earlier(journal), sent_to_workspaces(journal)
         if retry_of:
             earlier = _connected_in(Path(retry_of)) | earlier
-        return _Plan(manifest, wanted, previous.run_dir, journal=journal, earlier=earlier)
+            batched = _batched_in(Path(retry_of)) | batched
+        return _Plan(
+            manifest, wanted, previous.run_dir, journal=journal, earlier=earlier, batched=batched
+        )
     if mode.retry_failed is not None:
         previous = load_previous(mode.retry_failed)
         fresh["retry_of"] = str(previous.run_dir)
@@ -153,6 +174,7 @@ def _plan(
             fresh,
             _retry_selection(previous.run_dir),
             earlier=_connected_in(previous.run_dir),
+            batched=_batched_in(previous.run_dir),
         )
     return _Plan(fresh)
 
@@ -169,6 +191,14 @@ def _connected_in(run_dir: Path) -> dict[str, Connected]:
     old = Journal(run_dir)
     try:
         return connected_earlier(old)
+    finally:
+        old.close()
+
+
+def _batched_in(run_dir: Path) -> dict[str, Pending]:
+    old = Journal(run_dir)
+    try:
+        return sent_to_workspaces(old)
     finally:
         old.close()
 
@@ -198,6 +228,8 @@ async def run_job(
             default_provider=settings.default_provider,
             test=settings.dry_run,
             settings=settings.account_settings,
+            route_workspaces=True,
+            workspaces=settings.workspaces,
         )
         first = open_input(settings, stdin_bytes)
         columns = ColumnMap.from_headers(first.headers)
@@ -208,10 +240,13 @@ async def run_job(
 
         plan = _plan(settings, mode, first.source, columns, argv, sheet_emails)
         # In a thread, so a signal is heard while a big sheet is read.
-        total = await asyncio.to_thread(_count, first, columns, options, plan.wanted)
+        routes: Counter[tuple[int, str]] = Counter()
+        total = await asyncio.to_thread(_count, first, columns, options, plan.wanted, routes)
         journal = plan.open(settings)  # only now: an unreadable file leaves no folder behind
         table = open_input(settings, stdin_bytes)
         _log_source(table.source, columns, total, plan.run_dir)
+        if routes:
+            plan.manifest["workspace_rows"] = _log_routes(routes)
         if preflight is not None:
             plan.manifest.setdefault("options", {})["preflight"] = preflight.describe()
         write_json(plan.run_dir / "manifest.json", plan.manifest)
@@ -240,6 +275,7 @@ async def run_job(
                 stop,
                 record,
                 note,
+                journal.commit,
                 preflight,
                 counters,
                 total,
@@ -294,6 +330,7 @@ async def _submit_all(
     stop: StopControl,
     record: Callable[[Outcome], None],
     note: Callable[[Outcome], None],
+    commit: Callable[[], None],
     preflight: PreflightSettings | None,
     counters: dict[str, Any],
     total: int,
@@ -330,6 +367,7 @@ async def _submit_all(
             after_connect=AfterConnect(
                 submitter, ids, stop, note, plan.earlier, dry_run=settings.dry_run
             ),
+            workspaces=WorkspaceBatches(submitter, ids, stop, note, commit, plan.batched),
         )
         counters["listing"] = None  # summary.json: not listed (--no-lookup, or stopped first)
         try:
@@ -473,6 +511,16 @@ def _log_source(source: SourceInfo, columns: ColumnMap, total: int, run_dir: Pat
     if total == 0:
         log.warning("The input has no data rows to process.")
     log.info("%d rows to process; reports go to %s", total, run_dir)
+
+
+def _log_routes(routes: Counter[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Say, with the column mapping and before anything is sent, which rows go to an email
+    workspace and why; manifest.json's `workspace_rows`."""
+    for (workspace, why), count in sorted(routes.items()):
+        log.info(
+            "%d rows go to email workspace %d (%s); no password needed.", count, workspace, why
+        )
+    return [{"workspace": w, "why": why, "rows": n} for (w, why), n in sorted(routes.items())]
 
 
 def _manifest(

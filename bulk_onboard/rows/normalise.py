@@ -51,6 +51,13 @@ from bulk_onboard.rows.presets import (
 )
 from bulk_onboard.rows.request import INT32_MAX, ConnectRequest, Provider
 from bulk_onboard.rows.values import Cells, names_in_email
+from bulk_onboard.rows.workspace_route import (
+    CREDENTIAL_FIELDS,
+    WORKSPACE_FIELD,
+    is_bare,
+    kind_of,
+    route,
+)
 from bulk_onboard.sheet.aliases import header_key
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import Problem, RawRow
@@ -89,6 +96,10 @@ class NormaliseOptions:
     default_provider: str | None = None
     test: bool = False
     settings: tuple[tuple[str, bool | int | str], ...] = ()
+    # `run` only: rows may go to an email workspace (rows/workspace_route.py); `--workspace`'s
+    # workspace ids by kind ("google", "outlook").
+    route_workspaces: bool = False
+    workspaces: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.default_provider is None:
@@ -114,6 +125,9 @@ class NormalisedRow:
     # Sent after the connect: `POST /v1/accounts/{id}` with these, and a link per tag.
     settings: Mapping[str, bool | int | str] = field(default_factory=lambda: _NO_SETTINGS)
     tags: tuple[TagRef, ...] = ()
+    # An email workspace row (no request: its address is linked in a batch), and why it went.
+    workspace: int | None = None
+    workspace_why: str = ""
 
 
 _NO_SETTINGS: Mapping[str, bool | int | str] = MappingProxyType({})
@@ -142,6 +156,16 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     smtp_only = c.flag("smtp_only") if "smtp_only" in present else None
     security = c.security() if "smtp_security" in present else None
     imap_host, smtp_host = c.host(IMAP.host_field), c.host(SMTP.host_field)
+    if options.route_workspaces and (
+        routed := _workspace(c, options, domain_preset, imap_host, smtp_host)
+    ):
+        settings, tags = _settings(c, options)
+        original = _original(c.cells, columns)
+        workspace, why = routed
+        problems = tuple(c.problems)
+        return NormalisedRow(
+            raw.number, email, None, problems, (), original, settings, tags, workspace, why
+        )
     provider = _provider(c, options, domain_preset, imap_host, smtp_host)
     preset = domain_preset or preset_for_provider(provider)
     filled: list[str] = []
@@ -249,6 +273,27 @@ def _settings(
 
 
 SETTING_FIELDS = frozenset(setting.name for setting in SETTINGS)
+
+
+def _workspace(
+    c: Cells,
+    options: NormaliseOptions,
+    domain_preset: Preset | None,
+    imap_host: str,
+    smtp_host: str,
+) -> tuple[int | None, str] | None:
+    """The row's email workspace and why (rows/workspace_route.py); None: `imap_auth`. A bad
+    Workspace cell gives (None, ...) and a problem."""
+    if WORKSPACE_FIELD in c.index and c.text(WORKSPACE_FIELD):
+        found = c.whole(WORKSPACE_FIELD, "invalid_value", INT32_MAX, 1234)
+        return found, "its Workspace column"
+    if not options.workspaces:
+        return None
+    named = _PROVIDERS.get(header_key(c.text("provider"))) if "provider" in c.index else None
+    by_host = host_provider(imap_host) or host_provider(smtp_host)
+    kind = kind_of(named, by_host, domain_preset)
+    bare = is_bare({field: c.text(field) for field in CREDENTIAL_FIELDS if field in c.index})
+    return route(dict(options.workspaces), kind, bare)
 
 
 def _provider(

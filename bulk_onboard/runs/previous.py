@@ -11,6 +11,7 @@ from typing import Any
 from bulk_onboard.base.outcomes import Stage, Status
 from bulk_onboard.engine.after_connect import Connected, connected_record
 from bulk_onboard.engine.journal import JOURNAL_NAME, Journal
+from bulk_onboard.engine.workspace_batches import Pending, pending_record
 from bulk_onboard.errors import UsageError
 from bulk_onboard.rows.normalise import NormalisedRow
 
@@ -97,5 +98,15 @@ def connected_earlier(journal: Journal) -> dict[str, Connected]:
     ]
     for outcome in candidates:
         if (record := connected_record(outcome)) is not None:
+            found[outcome.email] = record
+    return found
+
+
+def sent_to_workspaces(journal: Journal) -> dict[str, Pending]:
+    """Emails sent in an email workspace batch whose outcome was never seen (unprocessed
+    `workspace_pending`): the next run asks their task or the listing before sending any again."""
+    found: dict[str, Pending] = {}
+    for outcome in journal.outcomes(Status.UNPROCESSED):
+        if (record := pending_record(outcome)) is not None:
             found[outcome.email] = record
     return found

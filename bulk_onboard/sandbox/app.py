@@ -1,7 +1,8 @@
 """The sandbox's routes: a local stand-in for the MailReach API, plus introspection for tests.
 
 Under /api: `GET /v1/ping`, `POST /v1/imap_auth`, `GET /v1/accounts?page=N`,
-`GET|POST /v1/accounts/{id}`, `POST /v1/tags/{id}/link|unlink`; and, with no key and no faults,
+`GET|POST /v1/accounts/{id}`, `POST /v1/tags/{id}/link|unlink`,
+`POST /v1/email_workspaces/{id}/accounts`, `GET /v1/tasks/{id}`; and, with no key and no faults,
 `GET|DELETE /_sandbox/requests`, `POST /_sandbox/accounts/{id}/drift` and `POST /_sandbox/tags`.
 """
 
@@ -33,6 +34,9 @@ from bulk_onboard.sandbox.middleware import (
 from bulk_onboard.sandbox.profile import LoginOutcome, log_in
 from bulk_onboard.sandbox.request_log import RequestLog
 from bulk_onboard.sandbox.store import AccountError, AccountStore
+from bulk_onboard.sandbox.workspaces import Workspaces
+
+WORKSPACES = web.AppKey("sandbox_workspaces", Workspaces)
 
 
 class LoginVerifier(Protocol):
@@ -146,6 +150,18 @@ def _tag_link(linked: bool) -> Any:
     return handler
 
 
+async def workspace_accounts(request: web.Request) -> web.StreamResponse:
+    """`POST /v1/email_workspaces/{id}/accounts`: link a batch of addresses (workspaces.py)."""
+    value = await _json_object(request)
+    answer = request.app[WORKSPACES].add(int(request.match_info["id"]), value)
+    return JsonAnswer(200, answer)
+
+
+async def task(request: web.Request) -> web.StreamResponse:
+    """`GET /v1/tasks/{id}`: a workspace batch's task (workspaces.py says its shape)."""
+    return JsonAnswer(200, request.app[WORKSPACES].task(int(request.match_info["id"])))
+
+
 async def add_tag(request: web.Request) -> web.StreamResponse:
     """`POST /_sandbox/tags` `{id, name}`: a tag made in the app, behind the client's back."""
     value = await _json_object(request)
@@ -188,6 +204,9 @@ def create_app(config: SandboxConfig) -> web.Application:
         faults=Faults(config, clock=time.monotonic),
         log=RequestLog(config.request_log_size),
     )
+    app[WORKSPACES] = Workspaces(
+        app[STATE].store, config.workspaces, task_delay_s=config.task_delay_s
+    )
     app.on_cleanup.append(_close_store)
     if config.verify is not None:
         # Imported only for --verify: the DNS, IMAP and SMTP clients cost start-up time.
@@ -202,6 +221,8 @@ def create_app(config: SandboxConfig) -> web.Application:
     app.router.add_post(account, update_account)
     app.router.add_post(r"/api/v1/tags/{id:\d{1,10}}/link", _tag_link(True))
     app.router.add_post(r"/api/v1/tags/{id:\d{1,10}}/unlink", _tag_link(False))
+    app.router.add_post(r"/api/v1/email_workspaces/{id:\d{1,10}}/accounts", workspace_accounts)
+    app.router.add_get(r"/api/v1/tasks/{id:\d{1,10}}", task)
     app.router.add_get("/api/_sandbox/requests", request_log)
     app.router.add_post("/api/_sandbox/tags", add_tag)
     app.router.add_delete("/api/_sandbox/requests", clear_request_log)

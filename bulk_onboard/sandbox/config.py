@@ -39,6 +39,10 @@ class SandboxConfig:
     # `--verify`: really log in to each request's servers and read DNS, through the preflight.
     verify: PreflightSettings | None = None
     tags: tuple[tuple[int, str], ...] = DEFAULT_TAGS  # (id, name) of the tags that exist
+    # Email workspaces (sandbox/workspaces.py): (id, "google" | "outlook"), and how long a
+    # batch of more than 4 addresses runs before its task completes.
+    workspaces: tuple[tuple[int, str], ...] = ((1, "google"), (2, "outlook"))
+    task_delay_s: float = 0.5
 
     def __post_init__(self) -> None:
         problems = [
@@ -52,6 +56,8 @@ class SandboxConfig:
             problems.append("rate_limit must be positive")
         if self.revoke_after is not None and self.revoke_after < 0:
             problems.append("revoke_after must not be negative")
+        if self.task_delay_s < 0:
+            problems.append("task_delay_s must not be negative")
         if self.page_size < 1 or self.request_log_size < 1:
             problems.append("page_size and request_log_size must be at least 1")
         if not self.api_key:

@@ -173,6 +173,27 @@ class AccountStore:
         self._persist(account)
         return account
 
+    def link_oauth(self, email: str, provider: str) -> Account:
+        """An account linked through an email workspace (OAuth: no password): made if the
+        email has none, else given the workspace's token."""
+        found = self._by_email.get(email)
+        if found is not None:
+            account = self._by_id[found]
+        else:
+            now = utc_now()
+            name = email.rpartition("@")[2]
+            facts = domain_facts(name, provider, self._domain_id(name), now)
+            account = new_account(email, provider, None, now, facts)
+            local = email.partition("@")[0].split(".")
+            account["first_name"] = local[0].capitalize()
+            account["last_name"] = local[-1].capitalize()
+            account["id"] = self._ids[-1] + 1 if self._ids else 1
+            self._index(account)
+        account["provider"] = provider
+        account["has_refresh_token"] = True
+        self._persist(account)
+        return account
+
     def link_tag(self, tag_id: int, account_id: int, *, linked: bool = True) -> dict[str, Any]:
         """Attach (or detach) an existing tag to an account; the tag `{id, name}`."""
         name = self.tags.get(tag_id)

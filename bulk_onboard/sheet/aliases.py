@@ -181,6 +181,8 @@ FIELD_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "autopilot": ("autopilot",),
         "alive": ("alive",),
         "tags": ("Tags", "Tag", "Tag IDs", "MailReach Tags"),
+        # An email workspace's id: the row is linked through it (rows/workspace_route.py).
+        "workspace": ("Workspace", "Email Workspace", "Workspace ID", "email_workspace_id"),
     }
 )
 
