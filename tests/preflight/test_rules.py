@@ -255,7 +255,7 @@ def _report(mechanism: str | None, *, smtp_ok: bool = True) -> MailboxReport:
     return MailboxReport(
         DomainReport("acme.test"),
         LoginResult("IMAP", None, 3),
-        LoginResult("SMTP", failure, 4, mechanism),
+        LoginResult("SMTP", failure, 4, mechanism=mechanism),
     )
 
 
