@@ -51,6 +51,7 @@ class LiveAccount:
 
     account_id: int
     seen: dict[str, Any]
+    tag_ids: tuple[int, ...] = ()  # the tags it carries: a link to one of these is not resent
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,13 @@ def _remember(accounts: dict[str, LiveAccount], item: Mapping[str, Any]) -> None
         return  # tolerated, not understood: such an entry can't be matched to a row anyway
     email = email.strip().lower()
     if email not in accounts:
-        accounts[email] = LiveAccount(account_id, tracked(account_fields(item, email)))
+        tags = item.get("tags")
+        tag_ids = tuple(
+            tag["id"]
+            for tag in (tags if isinstance(tags, list) else ())
+            if isinstance(tag, Mapping) and type(tag.get("id")) is int
+        )
+        accounts[email] = LiveAccount(account_id, tracked(account_fields(item, email)), tag_ids)
 
 
 def _remember_tags(tags: dict[str, int], item: Mapping[str, Any]) -> None:
