@@ -29,7 +29,6 @@ from typing_extensions import Unpack
 from bulk_onboard.api.endpoint import check_api_url
 from bulk_onboard.engine import event_loop
 from bulk_onboard.errors import ExitCode, UsageError, error_for
-from bulk_onboard.logs import current_format
 from bulk_onboard.preflight.settings import PreflightSettings
 from bulk_onboard.runs.create import check_out
 from bulk_onboard.runs.result import RunResult
@@ -230,9 +229,9 @@ def _awaiting(job: Job[P]) -> Callable[P, Awaitable[RunResult]]:
 def _finished(code: ExitCode, run_dir: Path | None, error: str) -> RunResult:
     """Render the folder's reports; the result, or the exception its exit code stands for."""
     if run_dir is not None:
-        from bulk_onboard.reports.render import render_reports_apart
+        from bulk_onboard.reports.render import render_reports_after
 
-        render_reports_apart(run_dir, current_format())
+        render_reports_after(run_dir)
     if code in (ExitCode.OK, ExitCode.SOME_FAILED) and run_dir is not None:
         return RunResult.of(run_dir)
     raise error_for(code, error or _stopped(run_dir), run_dir)

@@ -19,7 +19,7 @@ from bulk_onboard.base.atomic import atomic_writer
 from bulk_onboard.base.outcomes import Outcome, Status
 from bulk_onboard.runs.files import REPORT_FILES
 
-if TYPE_CHECKING:  # a parameter's type: rendering reports (a child process) needs no journal
+if TYPE_CHECKING:  # a parameter's type: rendering reports needs no journal (nor numpy)
     from bulk_onboard.engine.journal import Journal
 
 SUCCEEDED_COLUMNS = (
