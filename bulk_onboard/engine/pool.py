@@ -1,5 +1,8 @@
 """The worker pool: a producer normalises rows into a bounded queue, N workers submit them.
 
+A worker sends one attempt at a time: a row to be retried goes back to the queue, due when its
+backoff ends (engine/work_queue.py), and the worker takes the next row meanwhile.
+
 Every row read is tracked in `pending` from the moment it is taken from the input until it
 settles, with no await in between, so whatever stops the run (a signal, an abort, cancellation)
 the final sweep finds every row that has not settled and reports it unprocessed.
@@ -15,12 +18,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from bulk_onboard.api.retry_rules import Action
+from bulk_onboard.api.retry_rules import Action, Verdict
 from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.outcomes import Outcome, Stage, Unprocessed
 from bulk_onboard.engine import settle
 from bulk_onboard.engine.stopping import StopControl
+from bulk_onboard.engine.work_queue import WorkQueue
 from bulk_onboard.errors import ExitCode
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.screening import Screen
@@ -34,6 +38,15 @@ log = logging.getLogger("bulk_onboard")
 class PoolStats:
     api_requests: int = 0
     retries: int = 0
+
+
+@dataclass(slots=True)
+class _Job:
+    """A row in the workers' hands: its body and its submission once first sent."""
+
+    item: NormalisedRow
+    body: dict[str, object] | None = None
+    sub: Submission | None = None
 
 
 class RowCheck(Protocol):
@@ -73,9 +86,10 @@ class Pool:
         self._wanted = wanted
         self._body_for = body_for  # `sync` adds the account's id; default: the request as is
         self._preflight = preflight  # `run --preflight`
-        self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
+        self._work: WorkQueue[_Job] | None = None  # made in run(), on the running loop
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
+        self._maybe_sent: set[int] = set()  # rows waiting to retry after an ambiguous failure
         self._screen = Screen()
         self._unreachable_streak = 0
         self.stats = PoolStats()
@@ -86,12 +100,15 @@ class Pool:
 
     async def run(self, grace_s: float) -> None:
         """Process every row; on a stop request, drain in-flight requests for up to `grace_s`."""
-        work = asyncio.create_task(self._work())
+        self._work = WorkQueue(self._concurrency * 2)
+        work = asyncio.create_task(self._run_workers())
         requested = asyncio.create_task(self._stop.requested.wait())
         hard = asyncio.create_task(self._stop.hard.wait())
         try:
             await asyncio.wait({work, requested}, return_when=asyncio.FIRST_COMPLETED)
             if not work.done():
+                # Rows waiting out a backoff are settled now, not when their backoff ends.
+                self._work.release_waiting()
                 await asyncio.wait({work, hard}, timeout=grace_s, return_when="FIRST_COMPLETED")
                 if not work.done():
                     log.warning("Abandoning %d requests still in flight.", len(self._inflight))
@@ -103,7 +120,7 @@ class Pool:
             hard.cancel()
             self._sweep()
 
-    async def _work(self) -> None:
+    async def _run_workers(self) -> None:
         async with asyncio.TaskGroup() as group:
             for _ in range(self._concurrency):
                 group.create_task(self._worker())
@@ -113,7 +130,8 @@ class Pool:
         """Settle every row read but not settled, then every row not read yet."""
         reason = self._stop.reason
         for row, email in list(self._pending.items()):
-            why = Unprocessed.UNKNOWN_OUTCOME if row in self._inflight else reason
+            maybe_sent = row in self._inflight or row in self._maybe_sent
+            why = Unprocessed.UNKNOWN_OUTCOME if maybe_sent else reason
             self._settle(outcomes.unprocessed(row, email, why))
         for raw in self._rows:
             item = normalise(raw, self._columns, self._options)
@@ -122,45 +140,85 @@ class Pool:
                 self._settle(outcome or outcomes.unprocessed(item.row, item.email, reason))
 
     async def _produce(self) -> None:
-        for raw in self._rows:
-            item = normalise(raw, self._columns, self._options)
-            if self._wanted is not None and not self._wanted(item):
-                self._screen.remember(item)  # a later repeat of its email is still a duplicate
-                continue
-            self._pending[item.row] = item.email
-            # Rows that fail locally are reported as such even after a stop: no API needed.
-            if outcome := self._screen.reject(self._screened(raw, item)):
-                self._settle(outcome)
-                continue
-            if self._stop.requested.is_set():
-                self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
-                continue
-            await self._queue.put(item)
-        for _ in range(self._concurrency):
-            await self._queue.put(None)
-
-    async def _worker(self) -> None:
-        while (item := await self._queue.get()) is not None:
-            if self._stop.requested.is_set():
-                self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
-                continue
-            if self._preflight is not None:
-                checked = await self._preflight(item)
-                if isinstance(checked, Outcome):
-                    self._settle(checked)
+        assert self._work is not None
+        try:
+            for raw in self._rows:
+                item = normalise(raw, self._columns, self._options)
+                if self._wanted is not None and not self._wanted(item):
+                    self._screen.remember(item)  # a later repeat of its email is still a duplicate
+                    continue
+                self._pending[item.row] = item.email
+                # Rows that fail locally are reported as such even after a stop: no API needed.
+                if outcome := self._screen.reject(self._screened(raw, item)):
+                    self._settle(outcome)
                     continue
                 if self._stop.requested.is_set():
                     self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
                     continue
-                item = checked
-            assert item.request is not None
-            self._inflight.add(item.row)
-            body = item.request.to_body() if self._body_for is None else self._body_for(item)
-            sub = await self._submitter.submit(body)
-            self._inflight.discard(item.row)
-            self.stats.api_requests += sub.attempts
-            self.stats.retries += sub.retries
-            self._settle(self._outcome_of(item, sub))
+                await self._work.put_new(_Job(item))
+        finally:
+            self._work.close()
+
+    async def _worker(self) -> None:
+        assert self._work is not None
+        while (job := await self._work.get()) is not None:
+            delay_s = await self._step(job)
+            if delay_s is None:
+                self._work.done()
+            else:
+                self._work.retry_at(job, delay_s)
+
+    async def _step(self, job: _Job) -> float | None:
+        """Send one attempt of a job's row, or settle it; the backoff before its next attempt,
+        None once it is settled."""
+        if self._stop.requested.is_set():
+            self._settle(self._stopped(job))
+            return None
+        if job.sub is None:
+            if not await self._first_step(job):
+                return None
+            job.sub = Submission(Verdict(Action.RETRY))
+        item, sub = job.item, job.sub
+        assert job.body is not None
+        self._inflight.add(item.row)
+        sent = await self._submitter.attempt(sub, job.body)
+        self._inflight.discard(item.row)
+        if sent:
+            self.stats.api_requests += 1
+            delay_s = self._submitter.retry_pause(sub)
+            if delay_s is not None:
+                self.stats.retries += 1
+                if not self._stop.requested.is_set():
+                    if sub.ambiguous:
+                        self._maybe_sent.add(item.row)
+                    return delay_s
+                sub.interrupted = True  # a stop came while it was on the wire: no retry now
+        self._maybe_sent.discard(item.row)
+        self._settle(self._outcome_of(item, sub))
+        return None
+
+    async def _first_step(self, job: _Job) -> bool:
+        """Preflight the row (`run --preflight`) and build its body; False if it is settled."""
+        item = job.item
+        if self._preflight is not None:
+            checked = await self._preflight(item)
+            if isinstance(checked, Outcome):
+                self._settle(checked)
+                return False
+            if self._stop.requested.is_set():
+                self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
+                return False
+            item = job.item = checked
+        assert item.request is not None
+        job.body = item.request.to_body() if self._body_for is None else self._body_for(item)
+        return True
+
+    def _stopped(self, job: _Job) -> Outcome:
+        """The unprocessed outcome of a row taken after a stop: never sent again."""
+        self._maybe_sent.discard(job.item.row)
+        sent = job.sub is not None and job.sub.ambiguous
+        why = Unprocessed.UNKNOWN_OUTCOME if sent else self._stop.reason
+        return outcomes.unprocessed(job.item.row, job.item.email, why)
 
     def _screened(self, raw: RawRow, item: NormalisedRow) -> NormalisedRow:
         """The row as screening sees it: the preflight completes rows lacking only servers."""
