@@ -548,3 +548,17 @@ def test_every_part_of_the_package_is_well_formed_xml_with_no_shared_strings(
     for name, xml in parts.items():
         ElementTree.fromstring(xml.encode("utf-8"))  # raises on a part that is not XML
         assert name.endswith((".xml", ".rels")), name
+
+
+def test_a_previews_total_comes_from_the_summary_without_reading_the_rest(
+    tmp_path: Path,
+) -> None:
+    shown = PREVIEW_ROWS["valid"]
+    rows = [["row", "email"], *[[str(i), f"u{i}@x.test"] for i in range(2, shown + 4)]]
+    folder = make_folder(tmp_path, {"valid.csv": rows})
+    (folder / "summary.json").write_text(json.dumps({"command": "validate", "valid": 1_000_000}))
+    found = written(folder)
+    notes = [r[1] for r in found.sheet("Summary").iter_rows(values_only=True) if r[0] == "note"]
+    assert notes == [
+        f"Valid shows the first {shown:,} of 1,000,000 rows (a preview): valid.csv holds them all."
+    ]
