@@ -32,6 +32,9 @@ from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
 
 log = logging.getLogger("bulk_onboard")
+# Rows waiting out a backoff, per worker, before no new row is taken: at 25/s and a 1-8 s
+# backoff a storm keeps a few hundred waiting; a cap keeps a fast-failing API from filling memory.
+WAITING_PER_WORKER = 32
 
 
 @dataclass(slots=True)
@@ -100,7 +103,7 @@ class Pool:
 
     async def run(self, grace_s: float) -> None:
         """Process every row; on a stop request, drain in-flight requests for up to `grace_s`."""
-        self._work = WorkQueue(self._concurrency * 2)
+        self._work = WorkQueue(self._concurrency * 2, self._concurrency * WAITING_PER_WORKER)
         work = asyncio.create_task(self._run_workers())
         requested = asyncio.create_task(self._stop.requested.wait())
         hard = asyncio.create_task(self._stop.hard.wait())

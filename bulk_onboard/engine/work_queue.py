@@ -5,9 +5,11 @@ it takes the next row. A worker never sleeps out a backoff: against an API that 
 every first and second try, workers that slept 1 s + 2 s per row left the rate unused (300 rows
 at --rate 25 took 97 s where the rate allows 36 s).
 
-New rows are bounded (the producer waits for room); rows waiting out a backoff are not, as
-they are rows the workers already hold. `get` answers None only when nothing can come any more:
-the producer is done, nothing waits, and no row handed out can come back.
+New rows are bounded (the producer waits for room), and so are rows waiting out a backoff: past
+`max_waiting` of them no new row is handed out until one is sent again, so an API that fails
+every request fast can't make the queue hold the whole sheet. `get` answers None only when
+nothing can come any more: the producer is done, nothing waits, and no row handed out can come
+back.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ _EARLY_S = 0.001
 class WorkQueue(Generic[T]):
     """`put_new` (producer), `close` (producer done); `get`, then `done` or `retry_at` (workers)."""
 
-    def __init__(self, max_new: int) -> None:
+    def __init__(self, max_new: int, max_waiting: int) -> None:
         self._loop = asyncio.get_running_loop()
         self._clock = self._loop.time  # the timers' own clock
         self._max_new = max_new
+        self._max_waiting = max_waiting
         self._new: deque[T] = deque()
         self._due: deque[T] = deque()  # retries whose time has come, oldest first
         self._waiting: list[tuple[float, int, T]] = []  # retries by due time
@@ -83,7 +86,9 @@ class WorkQueue(Generic[T]):
         while True:
             if self._due:
                 item = self._due.popleft()
-            elif self._new:
+                if self._new and self.waiting == self._max_waiting - 1:
+                    self._wake_one()  # room again for a new row
+            elif self._new and self.waiting < self._max_waiting:
                 item = self._new.popleft()
                 if self._producer is not None and not self._producer.done():
                     self._producer.set_result(None)

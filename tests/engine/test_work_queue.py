@@ -9,7 +9,7 @@ from bulk_onboard.engine.work_queue import WorkQueue
 
 
 async def test_a_due_retry_goes_before_new_rows_and_a_waiting_one_does_not() -> None:
-    queue: WorkQueue[str] = WorkQueue(10)
+    queue: WorkQueue[str] = WorkQueue(10, 100)
     for row in ("a", "b", "c"):
         await queue.put_new(row)
     assert await queue.get() == "a"
@@ -21,7 +21,7 @@ async def test_a_due_retry_goes_before_new_rows_and_a_waiting_one_does_not() -> 
 
 
 async def test_get_waits_for_a_retry_and_ends_once_every_row_is_done() -> None:
-    queue: WorkQueue[str] = WorkQueue(10)
+    queue: WorkQueue[str] = WorkQueue(10, 100)
     await queue.put_new("a")
     queue.close()
     assert await queue.get() == "a"
@@ -36,7 +36,7 @@ async def test_get_waits_for_a_retry_and_ends_once_every_row_is_done() -> None:
 
 
 async def test_release_makes_every_waiting_row_due_at_once() -> None:
-    queue: WorkQueue[str] = WorkQueue(10)
+    queue: WorkQueue[str] = WorkQueue(10, 100)
     for row in ("a", "b"):
         await queue.put_new(row)
     queue.close()
@@ -48,7 +48,7 @@ async def test_release_makes_every_waiting_row_due_at_once() -> None:
 
 
 async def test_the_producer_waits_for_room_among_new_rows() -> None:
-    queue: WorkQueue[int] = WorkQueue(2)
+    queue: WorkQueue[int] = WorkQueue(2, 100)
     await queue.put_new(1)
     await queue.put_new(2)
     third = asyncio.create_task(queue.put_new(3))
@@ -56,3 +56,13 @@ async def test_the_producer_waits_for_room_among_new_rows() -> None:
     assert not third.done()
     assert await queue.get() == 1
     await asyncio.wait_for(third, 1)
+
+
+async def test_past_max_waiting_no_new_row_is_handed_out_until_one_is_sent_again() -> None:
+    queue: WorkQueue[str] = WorkQueue(10, 1)
+    for row in ("a", "b"):
+        await queue.put_new(row)
+    assert await queue.get() == "a"
+    queue.retry_at("a", 0.05)
+    assert await asyncio.wait_for(queue.get(), 1) == "a"  # not b: a's wait fills the queue
+    assert await queue.get() == "b"
