@@ -13,6 +13,7 @@ No burst at start-up: the first slot is now, the next 1/rate later.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import deque
@@ -89,8 +90,14 @@ class Throttle:
             return True
         if stop.is_set():
             return False
-        # Only a worker that must wait pays for these two tasks: an unlimited rate never naps.
-        sleeping = asyncio.ensure_future(self._sleep(seconds))
+        if self._sleep is asyncio.sleep:
+            # The real clock: waiting for the stop under a timeout costs one timer, not tasks
+            # (at 2,000/s every start naps once).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(seconds):
+                    await stop.wait()
+            return not stop.is_set()
+        sleeping = asyncio.ensure_future(self._sleep(seconds))  # an injected clock (tests)
         stopping = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({sleeping, stopping}, return_when=asyncio.FIRST_COMPLETED)

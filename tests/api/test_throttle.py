@@ -112,3 +112,18 @@ async def test_a_stop_ends_a_429_pause_and_starts_nothing() -> None:
     assert not waiting.done()
     stop.set()
     assert await asyncio.wait_for(waiting, 0.5) is False
+
+
+async def test_a_stop_ends_a_wait_on_an_injected_clock_too() -> None:
+    fake = FakeTime()
+    stop = asyncio.Event()
+
+    async def never_wakes(seconds: float) -> None:
+        await asyncio.Event().wait()  # only the stop can end this nap
+
+    throttle = Throttle(1, clock=fake.clock, sleep=never_wakes)
+    assert await throttle.admit(stop)
+    waiting = asyncio.create_task(throttle.admit(stop))
+    await asyncio.sleep(0.01)
+    stop.set()
+    assert await asyncio.wait_for(waiting, 0.5) is False
