@@ -26,6 +26,7 @@ from typing import Any, BinaryIO, ParamSpec, TypedDict
 
 from typing_extensions import Unpack
 
+from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.api.endpoint import check_api_url
 from bulk_onboard.engine import event_loop
 from bulk_onboard.errors import ExitCode, UsageError, error_for
@@ -257,9 +258,6 @@ def _stdin_bytes(input: str, options: Reading) -> bytes | None:
 
 def _run_settings(input: PathLike, options: Submitting) -> RunSettings:
     """The settings of a submitting job; an option left out takes the command line's default."""
-    # Here, not at the top: `report` and `validate` import this module and need no aiohttp.
-    from bulk_onboard.api.client import ApiConfig
-
     sandbox = options.get("sandbox", False)
     key = options.get("api_key")
     if not sandbox and not key:
