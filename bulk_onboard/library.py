@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, ParamSpec, TypedDict
 
 from typing_extensions import Unpack
 
-from bulk_onboard.api.config import ApiConfig
+from bulk_onboard.api.config import USER_AGENT, ApiConfig
 from bulk_onboard.api.endpoint import check_api_url
 from bulk_onboard.engine import event_loop
 from bulk_onboard.errors import ExitCode, UsageError, error_for
@@ -83,6 +83,7 @@ class Submitting(Watching, total=False):
     sandbox: bool  # start a local sandbox API for the job and use it (no key needed)
     bearer: bool  # send the key as "X-Api-Key: Bearer <key>"
     insecure_http: bool  # allow an http:// api_url beyond loopback
+    user_agent: str  # the User-Agent header (default: bulk-onboard/VERSION)
     rate: float | None  # requests per second, never exceeded; None: unlimited
     concurrency: int  # requests in flight at most
     timeout_s: float  # overall deadline of one request
@@ -99,13 +100,16 @@ async def _run(
     resume: PathLike | None = None,
     retry_failed: PathLike | None = None,
     force: bool = False,
+    lookup: bool = True,
     **options: Unpack[Submitting],
 ) -> Ending:
     """The main job: read `input`, validate every row, submit the valid ones, report every row.
 
     `input` may be None with `resume` or `retry_failed`: the earlier run's input is read again.
     `preflight` checks each row locally first (DNS, IMAP login, SMTP AUTH) and keeps rows failing
-    it from being sent. The options are `Submitting`'s (api_key, api_url, sandbox, rate, ...).
+    it from being sent. `lookup=False` skips listing MailReach's accounts before sending (for a
+    sheet of new mailboxes only: existing ones are then sent without their id). The options
+    are `Submitting`'s (api_key, api_url, sandbox, rate, ...).
     """
     from bulk_onboard.jobs.run import RunMode, run_job
     from bulk_onboard.runs.previous import load_previous
@@ -118,7 +122,7 @@ async def _run(
         if earlier is None:
             raise UsageError("Name the input file: bulk-onboard run INPUT (or --resume RUN_DIR).")
         input = load_previous(earlier).input_path
-    settings = _run_settings(input, options)
+    settings = dataclasses.replace(_run_settings(input, options), lookup=lookup)
     if mode.resume is None:  # --resume writes into the earlier run's folder
         check_out(settings.out)
     data = _stdin_bytes(settings.input, options)
@@ -272,6 +276,7 @@ def _run_settings(input: PathLike, options: Submitting) -> RunSettings:
             base_url=api_url,
             api_key=key or "",
             bearer=options.get("bearer", False),
+            user_agent=options.get("user_agent") or USER_AGENT,
             timeout_s=options.get("timeout_s", DEFAULT_TIMEOUT_S),
             concurrency=options.get("concurrency", DEFAULT_CONCURRENCY),
         ),

@@ -35,6 +35,9 @@ class RunSettings:
     backoff_base_s: float = DEFAULT_BACKOFF_S
     grace_s: float = DEFAULT_GRACE_S
     dry_run: bool = False
+    # List MailReach's accounts before sending, so existing ones are sent with their id;
+    # False (`--no-lookup`): every row is sent as new.
+    lookup: bool = True
     default_provider: str | None = None
     progress_bar: bool = False
     progress_lines: bool = True  # without a bar, a progress line every few seconds

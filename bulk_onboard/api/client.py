@@ -20,10 +20,8 @@ import orjson
 from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.base.printable import url_shown
 from bulk_onboard.base.redaction import Redactor
-from bulk_onboard.base.version import __version__
 from bulk_onboard.rows.request import secrets_in
 
-USER_AGENT = f"bulk-onboard/{__version__}"
 CONNECT_TIMEOUT_S = 10.0
 MAX_ERROR_BODY_BYTES = 64 * 1024
 
@@ -57,7 +55,11 @@ class ApiClient:
         key = f"Bearer {self.config.api_key}" if self.config.bearer else self.config.api_key
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self.config.concurrency, ttl_dns_cache=300),
-            headers={"X-Api-Key": key, "User-Agent": USER_AGENT, "Accept": "application/json"},
+            headers={
+                "X-Api-Key": key,
+                "User-Agent": self.config.user_agent,
+                "Accept": "application/json",
+            },
             # The overall deadline is enforced by the caller (asyncio.timeout), which also
             # defeats a response that drips one byte at a time; this only bounds connecting.
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_S),
@@ -108,8 +110,11 @@ class ApiClient:
                 )
         except TimeoutError:
             raise TransportFailure("timeout") from None
-        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError, ssl.SSLError):
+        except (aiohttp.ClientConnectorCertificateError, ssl.SSLCertVerificationError):
             raise TransportFailure("tls") from None
+        except (aiohttp.ClientSSLError, ssl.SSLError):
+            # Not the certificate: no TLS at all on the other end, or a broken handshake.
+            raise TransportFailure("tls_handshake") from None
         except aiohttp.ClientConnectorDNSError:
             raise TransportFailure("dns") from None
         except aiohttp.ClientConnectorError:

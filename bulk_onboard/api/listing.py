@@ -1,10 +1,9 @@
-"""Reconciliation: every account MailReach holds, by email, from `GET /v1/accounts?page=N`.
+"""Every account MailReach holds, by email, from `GET /v1/accounts?page=N`: how `run` and `sync`
+learn the ids of existing accounts, and how a create whose outcome is unknown is looked up.
 
-Pages are fetched in order from 0 until an empty page, or a page equal to the one before (a
-server that ignores `page` would otherwise be listed forever). Each page goes through the run's
-throttle and the same retry table as a row. The loop is not the Submitter's: that one keeps an
-account object per answer, while a page is an array, and a page that fails stops the whole sync
-rather than failing a row.
+Each page goes through the run's throttle and the same retry table as a row. The loop is not
+the Submitter's: that one keeps an account object per answer, while a page is an array, and a
+page that fails stops the whole job rather than failing a row.
 """
 
 from __future__ import annotations
@@ -17,14 +16,33 @@ from typing import Any
 
 from bulk_onboard.api.accounts import account_fields, tracked
 from bulk_onboard.api.client import ApiClient, TransportFailure
+from bulk_onboard.api.key_check import client_refused_message, key_refused_message
 from bulk_onboard.api.retry_rules import Action, Verdict, classify_response, classify_transport
 from bulk_onboard.api.submit import RetryPolicy
 from bulk_onboard.api.throttle import Throttle
+from bulk_onboard.base.printable import url_shown
 from bulk_onboard.errors import ExitCode
 
+# The paging rules, in one place. Documented (MailReach's reference): `GET /v1/accounts` takes
+# a `page` query parameter and answers a bare JSON array of account objects. Inferred, as the
+# reference says no more: pages are numbered from 0 (page 0 and no `page` give the same first
+# page); the page size is the server's (no size parameter is documented, so none is sent, and
+# any size works); an empty array means the end. A page equal to the one before also ends the
+# listing, so a server that ignores `page` is not listed forever, and MAX_PAGES bounds the rest.
 ACCOUNTS_PATH = "/v1/accounts"
+FIRST_PAGE = 0
 MAX_PAGES = 100_000  # a listing that never ends is a server fault, not an account base
 _WRAPPER_KEYS = ("accounts", "data")  # tolerated around the documented bare array
+
+
+def page_path(number: int) -> str:
+    """The request path of page `number` (FIRST_PAGE first)."""
+    return f"{ACCOUNTS_PATH}?page={number}"
+
+
+def is_last_page(page: list[dict[str, Any]], previous: list[dict[str, Any]] | None) -> bool:
+    """Whether `page` ends the listing: empty, or the same as the page before."""
+    return not page or page == previous
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +81,11 @@ async def list_accounts(
     accounts: dict[str, LiveAccount] = {}
     previous: list[dict[str, Any]] | None = None
     requests = 0
-    for number in range(MAX_PAGES):
+    for number in range(FIRST_PAGE, FIRST_PAGE + MAX_PAGES):
         page, attempts = await _fetch_page(client, throttle, policy, stop, rng, number)
         requests += attempts
-        if not page or page == previous:
-            return Listing(accounts, number + 1, requests, bool(page))
+        if is_last_page(page, previous):
+            return Listing(accounts, number - FIRST_PAGE + 1, requests, bool(page))
         for item in page:
             _remember(accounts, item)
         previous = page
@@ -108,14 +126,16 @@ async def _fetch_page(
     attempts = 0
     while True:
         if stop.is_set():
-            raise ListingFailed(ExitCode.UNAVAILABLE, "The sync was stopped while listing.")
+            raise ListingFailed(ExitCode.UNAVAILABLE, "Stopped while listing the accounts.")
         await throttle.admit()
         attempts += 1
+        status = None
         try:
-            answer = await client.call("GET", f"{ACCOUNTS_PATH}?page={number}")
+            answer = await client.call("GET", page_path(number))
         except TransportFailure as failure:
             verdict = classify_transport(failure.kind)
         else:
+            status = answer.status
             verdict = classify_response(
                 answer.status, answer.body, answer.retry_after, answer.location
             )
@@ -125,12 +145,14 @@ async def _fetch_page(
                     return page, attempts
                 verdict = Verdict(Action.FAIL, "rejected", "the answer is not a list of accounts.")
         if verdict.action is Action.STOP_KEY:
-            raise ListingFailed(ExitCode.KEY_REFUSED, verdict.message)
+            raise ListingFailed(ExitCode.KEY_REFUSED, key_refused_message(status, client.config))
+        if verdict.action is Action.STOP_CLIENT:
+            raise ListingFailed(ExitCode.UNAVAILABLE, client_refused_message(client.config))
         if verdict.action is not Action.RETRY or attempts >= policy.max_attempts:
             raise ListingFailed(
                 ExitCode.UNAVAILABLE,
-                f"Listing MailReach's accounts failed at page {number} after {attempts} "
-                f"attempt(s): {verdict.message}",
+                f"Listing MailReach's accounts at {url_shown(client.config.base_url)} failed at "
+                f"page {number} after {attempts} attempt(s): {verdict.message}",
             )
         pause = policy.backoff_s(attempts, rng)
         if verdict.code == "rate_limited":

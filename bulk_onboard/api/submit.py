@@ -4,9 +4,9 @@ The loop is written by hand rather than with tenacity: each attempt must pass th
 a 429 pauses every worker (not just this one), a stop request must cut a backoff sleep short and
 keep any new attempt from starting, and per-attempt facts (was the request possibly carried out?
 did every try fail to connect?) decide how an interrupted or abandoned row is reported. And the
-worker pool does not sleep out a backoff at all: it takes `attempt` and `retry_pause` apart and
-holds the row in its delayed queue meanwhile (engine/retries.py). tenacity's strategies are
-values over its own call state; here the state is the row's.
+worker pool does not sleep out a backoff at all: it takes `attempt`, `retry_pause` and
+`before_resend` apart and holds the row in its delayed queue meanwhile (engine/work_queue.py).
+tenacity's strategies are values over its own call state; here the state is the row's.
 """
 
 from __future__ import annotations
@@ -16,11 +16,15 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bulk_onboard.api.client import ApiClient, TransportFailure
 from bulk_onboard.api.retry_rules import Action, Verdict, classify_response, classify_transport
 from bulk_onboard.api.throttle import Throttle
+from bulk_onboard.base.printable import url_shown
+
+if TYPE_CHECKING:  # resend.py looks accounts up through the listing, which uses RetryPolicy
+    from bulk_onboard.api.resend import Resend
 
 IMAP_AUTH_PATH = "/v1/imap_auth"
 BACKOFF_CAP_STEPS = 3  # 1, 2, 4, 8 x base, then 8 x base again
@@ -51,6 +55,10 @@ class Submission:
     connect_failures: int = 0  # attempts that never reached the server
     retries: int = field(default=0)
     started: float = 0.0  # the clock at the first attempt: time on the wire and in backoff
+    # Why the id the last try carried was looked up during the retries (resend.AFTER_*), if it
+    # was: what tells a created account from an updated one.
+    learned_from: str | None = None
+    answered_at: float = 0.0  # the lookups' clock when the last answer came (resend.since)
 
 
 class Submitter:
@@ -65,13 +73,20 @@ class Submitter:
         *,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        resend: Resend | None = None,
     ) -> None:
         self._client = client
+        self._resend = resend  # look a create up before sending it again (api/resend.py)
         self._throttle = throttle
         self._policy = policy
         self._stop = stop
         self._rng = rng or random.Random()
         self._clock = clock
+
+    @property
+    def where(self) -> str:
+        """The API's base URL as it may be shown (no credentials)."""
+        return url_shown(self._client.config.base_url)
 
     async def submit(
         self, body: dict[str, Any], path: str = IMAP_AUTH_PATH, method: str = "POST"
@@ -85,6 +100,10 @@ class Submitter:
             if await self._stopped_within(pause):
                 result.interrupted = True
                 break
+            resent = await self.before_resend(result, body, path)
+            if resent is None:
+                break
+            body = resent
         return result
 
     async def attempt(
@@ -105,9 +124,30 @@ class Submitter:
         if not result.attempts:
             result.started = self._clock()  # time on the wire and in backoff, not in the queue
         result.attempts += 1
-        result.verdict = await self._attempt(result, method, path, body)
+        verdict = await self._attempt(result, method, path, body)
+        if (resend := self._resend_on(path)) is not None:
+            verdict = resend.reconsider(body, verdict)
+            result.answered_at = resend.since()
+        result.verdict = verdict
         result.elapsed_ms = round((self._clock() - result.started) * 1000)
         return True
+
+    async def before_resend(
+        self, result: Submission, body: dict[str, Any], path: str = IMAP_AUTH_PATH
+    ) -> dict[str, Any] | None:
+        """The body of the next attempt, called once its backoff is over: with the account's id
+        when the last answer called for a lookup and it found one (api/resend.py); None when
+        the row must not be sent again (`result` then says how it ends)."""
+        resend = self._resend_on(path)
+        if resend is None:
+            return body
+        resent = await resend.before_resend(body, result, result.answered_at)
+        result.elapsed_ms = round((self._clock() - result.started) * 1000)
+        return resent
+
+    def _resend_on(self, path: str) -> Resend | None:
+        # Only a connect can make an account, so only a connect is looked up before a resend.
+        return self._resend if path == IMAP_AUTH_PATH else None
 
     def retry_pause(self, result: Submission) -> float | None:
         """Seconds to wait before the next attempt, or None when the row is done (accepted,

@@ -31,6 +31,14 @@ HINTS: Mapping[str, str] = {
         "Both IMAP and SMTP refused the password: check it (for Gmail use an app password, "
         "written without spaces)."
     ),
+    "connect_failed": (
+        "MailReach could not connect the mailbox, for the reason in the message: check the "
+        "servers, ports and encryption in the sheet, then retry with --retry-failed."
+    ),
+    "email_taken": (
+        "MailReach already has an account for this email but does not list it: put the "
+        "account's id in a `MailReach ID` column, or check the account in MailReach."
+    ),
     "app_password_required": (
         "Google requires an app password for this account: create one at "
         "myaccount.google.com/apppasswords and put it in the password column."

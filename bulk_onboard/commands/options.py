@@ -139,6 +139,11 @@ def add_submit_options(run: argparse.ArgumentParser) -> None:
         help="allow an http:// --api-url beyond loopback (the key and passwords travel readable)",
     )
     run.add_argument(
+        "--user-agent",
+        metavar="TEXT",
+        help="the User-Agent header sent to the API (default: bulk-onboard/VERSION)",
+    )
+    run.add_argument(
         "--rate",
         type=rate,
         default=DEFAULT_RATE,
@@ -248,6 +253,7 @@ def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
         "sandbox": args.sandbox,
         "bearer": args.bearer,
         "insecure_http": args.insecure_http,
+        **({"user_agent": args.user_agent} if args.user_agent else {}),
         "rate": args.rate,
         "concurrency": args.concurrency,
         "timeout_s": args.timeout,

@@ -40,6 +40,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     add_submit_options(run)
     run.add_argument(
+        "--no-lookup",
+        action="store_true",
+        help="don't list MailReach's accounts first: for a sheet of new mailboxes only",
+    )
+    run.add_argument(
         "--preflight",
         action="store_true",
         help="check each row locally first (DNS, IMAP login, SMTP AUTH); failing rows are not sent",
@@ -60,6 +65,7 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
             resume=args.resume,
             retry_failed=args.retry_failed,
             force=args.force,
+            lookup=not args.no_lookup,
         ),
         args.log_format,
     )

@@ -47,6 +47,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     box.add_argument("--page-size", type=int, default=100, help="GET /v1/accounts page size")
     box.add_argument(
+        "--no-upsert",
+        dest="upsert",
+        action="store_false",
+        help="refuse imap_auth without id for an email that has an account (422)",
+    )
+    box.add_argument(
         "--verify",
         action="store_true",
         help="really log in to the IMAP/SMTP servers of each request and read their DNS",
@@ -82,6 +88,7 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
             seed=args.seed,
             revoke_after=args.revoke_after,
             page_size=args.page_size,
+            upsert=args.upsert,
             verify=preflight_settings(args, DEFAULT_CONCURRENCY) if args.verify else None,
         )
     except ValueError as error:

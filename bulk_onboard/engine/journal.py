@@ -64,7 +64,8 @@ class Journal:
                 outcome.row,
                 outcome.email,
                 outcome.status.value,
-                fields.get("error_code") or fields.get("reason"),
+                # failed: error_code, unprocessed/skipped: reason, succeeded: action
+                fields.get("error_code") or fields.get("reason") or fields.get("action"),
                 orjson.dumps(fields).decode(),
                 None if outcome.original is None else orjson.dumps(outcome.original).decode(),
             )
@@ -103,6 +104,17 @@ class Journal:
         rows = self._db.execute(
             "SELECT code, COUNT(*) FROM outcomes WHERE status = ? GROUP BY code",
             (Status.FAILED.value,),
+        )
+        return Counter({code: n for code, n in rows})
+
+    def actions(self) -> Counter[str]:
+        """Succeeded rows per action (created, updated, tested); rows of older runs that
+        recorded none are left out."""
+        self._flush()
+        rows = self._db.execute(
+            "SELECT code, COUNT(*) FROM outcomes WHERE status = ? AND code IS NOT NULL "
+            "GROUP BY code",
+            (Status.SUCCEEDED.value,),
         )
         return Counter({code: n for code, n in rows})
 

@@ -16,9 +16,10 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from bulk_onboard.api.retry_rules import Action, Verdict
+from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action, Verdict
 from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.outcomes import Outcome, Stage, Unprocessed
@@ -48,7 +49,8 @@ class _Job:
     """A row in the workers' hands: its body and its submission once first sent."""
 
     item: NormalisedRow
-    body: dict[str, object] | None = None
+    body: dict[str, object] | None = None  # the next attempt's (a lookup may add the id)
+    sent: settle.Sent | None = None  # what the first body carried, for the reports
     sub: Submission | None = None
 
 
@@ -77,6 +79,7 @@ class Pool:
         wanted: Callable[[NormalisedRow], bool] | None = None,
         body_for: Callable[[NormalisedRow], dict[str, object]] | None = None,
         preflight: RowCheck | None = None,
+        started_at: datetime | None = None,
     ) -> None:
         self._rows = rows
         self._columns = columns
@@ -87,8 +90,10 @@ class Pool:
         self._concurrency = concurrency
         self._unreachable_rows = unreachable_rows
         self._wanted = wanted
-        self._body_for = body_for  # `sync` adds the account's id; default: the request as is
+        # Adds the id of an account MailReach already has; default: the request as it is.
+        self._body_for = body_for
         self._preflight = preflight  # `run --preflight`
+        self._started_at = started_at  # the run's start: an account made before it existed
         self._work: WorkQueue[_Job] | None = None  # made in run(), on the running loop
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
@@ -181,8 +186,11 @@ class Pool:
             if not await self._first_step(job):
                 return None
             job.sub = Submission(Verdict(Action.RETRY))
+        elif not await self._before_resend(job):
+            return None
         item, sub = job.item, job.sub
         assert job.body is not None
+        assert job.sent is not None
         self._inflight.add(item.row)
         sent = await self._submitter.attempt(sub, job.body)
         self._inflight.discard(item.row)
@@ -197,7 +205,7 @@ class Pool:
                     return delay_s
                 sub.interrupted = True  # a stop came while it was on the wire: no retry now
         self._maybe_sent.discard(item.row)
-        self._settle(self._outcome_of(item, sub))
+        self._settle(self._outcome_of(item, sub, job.sent))
         return None
 
     async def _first_step(self, job: _Job) -> bool:
@@ -214,6 +222,21 @@ class Pool:
             item = job.item = checked
         assert item.request is not None
         job.body = item.request.to_body() if self._body_for is None else self._body_for(item)
+        job.sent = settle.Sent.of(job.body)
+        return True
+
+    async def _before_resend(self, job: _Job) -> bool:
+        """A row due again after its backoff: look its email up first when its last answer
+        calls for it (api/resend.py), for the id to send; False if it is settled instead."""
+        assert job.sub is not None
+        assert job.body is not None
+        assert job.sent is not None
+        body = await self._submitter.before_resend(job.sub, job.body)
+        if body is None:
+            self._maybe_sent.discard(job.item.row)
+            self._settle(self._outcome_of(job.item, job.sub, job.sent))
+            return False
+        job.body = body
         return True
 
     def _stopped(self, job: _Job) -> Outcome:
@@ -229,14 +252,14 @@ class Pool:
             return dataclasses.replace(item, problems=())
         return item
 
-    def _outcome_of(self, item: NormalisedRow, sub: Submission) -> Outcome:
+    def _outcome_of(self, item: NormalisedRow, sub: Submission, sent: settle.Sent) -> Outcome:
         verdict = sub.verdict
         never_reached = sub.attempts > 0 and sub.connect_failures == sub.attempts
         self._unreachable_streak = self._unreachable_streak + 1 if never_reached else 0
         if verdict.action is Action.ACCEPT:
-            return settle.succeeded(item.row, item.email, sub)
-        if verdict.action is Action.STOP_KEY:
-            self._stop.request(Unprocessed.ABORTED, ExitCode.KEY_REFUSED, verdict.message)
+            return settle.succeeded(item.row, item.email, sub, sent, self._started_at)
+        if (exit_code := STOP_EXIT_CODES.get(verdict.action)) is not None:
+            self._stop.request(Unprocessed.ABORTED, exit_code, verdict.message)
             return outcomes.unprocessed(item.row, item.email, Unprocessed.ABORTED)
         if sub.interrupted:
             why = Unprocessed.UNKNOWN_OUTCOME if sub.ambiguous else self._stop.reason
@@ -245,7 +268,8 @@ class Pool:
             self._stop.request(
                 Unprocessed.ABORTED,
                 ExitCode.UNAVAILABLE,
-                f"the API could not be reached for {self._unreachable_streak} rows in a row",
+                f"the API at {self._submitter.where} could not be reached for "
+                f"{self._unreachable_streak} rows in a row",
             )
             return outcomes.unprocessed(item.row, item.email, Unprocessed.ABORTED)
         return outcomes.failed(

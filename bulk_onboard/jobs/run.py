@@ -13,13 +13,18 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bulk_onboard.api.account_ids import AccountIds
 from bulk_onboard.api.client import ApiClient
+from bulk_onboard.api.config import ApiConfig
+from bulk_onboard.api.key_check import PING_PATH, ping_stop
+from bulk_onboard.api.listing import Listing, ListingFailed, list_accounts
+from bulk_onboard.api.resend import Resend
 from bulk_onboard.api.retry_rules import Action
 from bulk_onboard.api.submit import RetryPolicy, Submitter
 from bulk_onboard.api.throttle import Throttle
@@ -32,7 +37,7 @@ from bulk_onboard.engine.progress import Progress
 from bulk_onboard.engine.stopping import StopControl, signals_handled
 from bulk_onboard.errors import ExitCode, UsageError
 from bulk_onboard.reports.csv_reports import write_json, write_reports
-from bulk_onboard.rows.normalise import NormaliseOptions, normalise
+from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.runs.create import create_run_dir, point_latest
 from bulk_onboard.runs.previous import (
     Wanted,
@@ -49,7 +54,6 @@ if TYPE_CHECKING:
     from bulk_onboard.preflight.settings import PreflightSettings
 
 log = logging.getLogger("bulk_onboard")
-PING_PATH = "/v1/ping"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +203,20 @@ async def run_job(
             commit_soon()
             progress.advance(outcome.status)
 
-        counters: dict[str, int] = {}
+        counters: dict[str, Any] = {}
         try:
             await _submit_all(
-                settings, plan, table, columns, options, stop, record, preflight, counters, total
+                settings,
+                plan,
+                table,
+                columns,
+                options,
+                stop,
+                record,
+                preflight,
+                counters,
+                total,
+                started_at,
             )
         finally:
             commit_soon.cancel()
@@ -253,17 +267,25 @@ async def _submit_all(
     stop: StopControl,
     record: Callable[[Outcome], None],
     preflight: PreflightSettings | None,
-    counters: dict[str, int],
+    counters: dict[str, Any],
     total: int,
+    started_at: datetime,
 ) -> None:
-    """Check the key, then push every wanted row through the worker pool."""
+    """Check the key, learn the ids of existing accounts, then push every wanted row through
+    the worker pool."""
     throttle = Throttle(settings.rate)
     policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s)
+    rng = random.Random()
     async with (
         ApiClient(settings.api) as client,
         _row_preflight(preflight, columns, options) as row_check,
     ):
-        submitter = Submitter(client, throttle, policy, stop.requested, rng=random.Random())
+
+        def relist() -> Awaitable[Listing]:
+            return list_accounts(client, throttle, policy, stop.requested, rng)
+
+        ids = AccountIds({}, relist)
+        submitter = Submitter(client, throttle, policy, stop.requested, rng=rng, resend=Resend(ids))
         pool = Pool(
             rows_of(table),
             columns,
@@ -274,15 +296,52 @@ async def _submit_all(
             concurrency=settings.api.concurrency,
             unreachable_rows=settings.unreachable_rows,
             wanted=plan.wanted,
+            body_for=lambda item: ids.with_id(_body(item)),
             preflight=row_check,
+            started_at=started_at,
         )
+        counters["listing"] = None  # summary.json: not listed (--no-lookup, or stopped first)
         try:
             if total and not stop.requested.is_set():
-                await _check_key(submitter, stop)
+                await _check_key(submitter, stop, settings.api)
+            if total and settings.lookup and not stop.requested.is_set():
+                counters["listing"] = await _learn_ids(ids, relist, stop)
             await pool.run(settings.grace_s)
         finally:
             counters["api_requests"] = client.requests
             counters["retries"] = pool.stats.retries
+            counters["lookups"] = {"passes": ids.passes, "requests": ids.requests}
+
+
+def _body(item: NormalisedRow) -> dict[str, object]:
+    assert item.request is not None  # the pool submits only rows that have a request
+    return item.request.to_body()
+
+
+async def _learn_ids(
+    ids: AccountIds, relist: Callable[[], Awaitable[Listing]], stop: StopControl
+) -> dict[str, int] | None:
+    """List MailReach's accounts once before any row is sent, so a mailbox that has an account
+    is sent with its id (MailReach documents `id` for updates, not matching by email).
+
+    A listing that fails stops the run as a row would (77 key refused, 69 unreachable): sending
+    without it could fail every existing mailbox. Returns summary.json's `listing`.
+    """
+    try:
+        listing = await relist()
+    except ListingFailed as failed:
+        if not stop.requested.is_set():
+            log.error("%s", failed.message)
+            stop.request(Unprocessed.ABORTED, failed.exit_code, failed.message)
+        return None
+    ids.learn(listing)
+    log.info(
+        "MailReach lists %d accounts (%d pages); mailboxes among them are sent with their id.",
+        len(listing.accounts),
+        listing.pages,
+        extra={"event": "listing", "accounts": len(listing.accounts), "pages": listing.pages},
+    )
+    return {"accounts": len(listing.accounts), "pages": listing.pages, "requests": listing.requests}
 
 
 def _row_preflight(
@@ -333,6 +392,9 @@ def _finish(
         "cpu_s": round(time.process_time(), 3),
         "exit_code": int(exit_code),
         "error_codes": dict(journal.error_codes()),
+        # A dry run sent `test: true`: MailReach tested the logins and saved nothing.
+        "dry_run": settings.dry_run,
+        "actions": dict(journal.actions()),
     }
     if stop.message:
         summary["stopped"] = stop.message
@@ -340,8 +402,9 @@ def _finish(
     return summary
 
 
-async def _check_key(submitter: Submitter, stop: StopControl) -> None:
-    """Ping once before spending rows: a refused key or a dead API stops the run at once.
+async def _check_key(submitter: Submitter, stop: StopControl, api: ApiConfig) -> None:
+    """Ping once before spending rows: what would fail every row alike stops the run at once
+    (api/key_check.py says what and why), before any password is sent.
 
     A stop request cuts the ping short (it has no side effects): the pool then reports every
     row as interrupted.
@@ -359,14 +422,12 @@ async def _check_key(submitter: Submitter, stop: StopControl) -> None:
     if ping.cancelled():
         return
     sub = ping.result()
-    if sub.verdict.action is Action.STOP_KEY:
-        stop.request(Unprocessed.ABORTED, ExitCode.KEY_REFUSED, sub.verdict.message)
-    elif sub.attempts and sub.connect_failures == sub.attempts:
-        stop.request(Unprocessed.ABORTED, ExitCode.UNAVAILABLE, sub.verdict.message)
-    elif sub.verdict.code == "redirected":
-        # Every row would be redirected too, and a redirect is never followed.
-        stop.request(Unprocessed.ABORTED, ExitCode.UNAVAILABLE, sub.verdict.message)
-    elif sub.verdict.action is not Action.ACCEPT and not sub.interrupted:
+    if sub.interrupted:
+        return
+    if (stopping := ping_stop(sub, api)) is not None:
+        log.error("%s", stopping.message)
+        stop.request(Unprocessed.ABORTED, stopping.exit_code, stopping.message)
+    elif sub.verdict.action is not Action.ACCEPT:
         log.info("The API's ping answered %s; carrying on.", sub.http_status or sub.verdict.code)
 
 
@@ -388,6 +449,7 @@ def _manifest(
     options["api"] = {
         "base_url": url_shown(settings.api.base_url),
         "bearer": settings.api.bearer,
+        "user_agent": settings.api.user_agent,
         "timeout_s": settings.api.timeout_s,
         "concurrency": settings.api.concurrency,
     }

@@ -14,14 +14,16 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bulk_onboard.api.account_ids import AccountIds
 from bulk_onboard.api.client import ApiClient
 from bulk_onboard.api.listing import Listing, ListingFailed, list_accounts
+from bulk_onboard.api.resend import Resend
 from bulk_onboard.api.submit import RetryPolicy, Submitter
 from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.base.atomic import DIR_MODE
@@ -149,6 +151,7 @@ async def _sync_locked(
                     journal,
                     (columns, options),
                     stdin_bytes,
+                    started_at,
                 )
             summary["api_requests"] = client.requests
         summary |= {
@@ -222,6 +225,7 @@ async def _settle_every_row(
     journal: Journal,
     normalising: tuple[ColumnMap, NormaliseOptions],
     stdin_bytes: bytes | None,
+    started_at: datetime,
 ) -> dict[str, Any]:
     """Settle locally what can be, submit the rest; returns the summary's counts."""
     run = settings.run
@@ -258,16 +262,29 @@ async def _settle_every_row(
     rows = rows_of(open_input(run, stdin_bytes))
     to_submit = rows if book is None else (raw for raw in rows if book.submits(raw.number))
     columns, options = normalising
+
+    def relist() -> Awaitable[Listing]:
+        return list_accounts(api.client, api.throttle, api.policy, api.stop.requested, api.rng)
+
+    # The listing's ids go into the bodies through the book; these serve the lookups of a
+    # create whose outcome is unknown (api/resend.py).
+    ids = AccountIds({}, relist)
+    if listing is not None:
+        ids.learn(listing)
+    submitter = Submitter(
+        api.client, api.throttle, api.policy, api.stop.requested, rng=api.rng, resend=Resend(ids)
+    )
     pool = Pool(
         to_submit,
         columns,
         options,
-        Submitter(api.client, api.throttle, api.policy, api.stop.requested, rng=api.rng),
+        submitter,
         api.stop,
         record,
         concurrency=run.api.concurrency,
         unreachable_rows=run.unreachable_rows,
         body_for=None if book is None else book.body_for,
+        started_at=started_at,
     )
     try:
         await pool.run(run.grace_s)
@@ -286,6 +303,7 @@ async def _settle_every_row(
     return counts(journal, api.stop, pool, book, listing, changes) | {
         "state": str(settings.state),
         "dry_run": run.dry_run,
+        "lookups": {"passes": ids.passes, "requests": ids.requests},
     }
 
 

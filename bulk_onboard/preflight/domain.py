@@ -81,16 +81,17 @@ class DomainReport:
         }
 
     def as_api_domain(self) -> Mapping[str, Any]:
-        """The `domain` object of an account, as the API answers it."""
+        """The DNS fields of an account's `domain` object, in the API's shape: strings, never
+        null, and `mx_records` as `[host, ip, priority]` (this lookup knows only the host)."""
         return {
-            "name": self.domain,
+            "domain": self.domain,
             "spf_valid": bool(self.spf_valid),
-            "spf_value": self.spf_value,
+            "spf_value": self.spf_value or "",
             "dkim_valid": bool(self.dkim_valid),
-            "dkim_selector": self.dkim_selector,
+            "dkim_selector": self.dkim_selector or "",
             "dmarc_valid": bool(self.dmarc_valid),
-            "dmarc_value": self.dmarc_value,
-            "mx_records": list(self.mx_records),
+            "dmarc_value": self.dmarc_value or "",
+            "mx_records": [[host, "", ""] for host in self.mx_records],
         }
 
     def gaps(self) -> list[str]:

@@ -87,6 +87,7 @@ class LoginResult:
     failure: CheckFailed | None
     elapsed_ms: int
     in_clear: str | None = None  # a note, when the login was sent without TLS (--allow-plaintext)
+    mechanism: str | None = None  # SMTP: the AUTH mechanism accepted (plain, login, cram-md5)
 
     @property
     def ok(self) -> bool:

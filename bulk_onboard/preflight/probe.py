@@ -80,7 +80,7 @@ class Prober:
         """Log in over IMAP."""
         settings = self.settings
 
-        async def attempt(tracker: Tracker) -> None:
+        async def attempt(tracker: Tracker) -> str | None:
             opened = await open_connection(
                 self.dns, endpoint.host, endpoint.port, endpoint.security,
                 settings.greeting_wait_s, tracker,
@@ -90,6 +90,7 @@ class Prober:
                 self._tls, timeout_s=settings.timeout_s,
                 allow_plaintext=settings.allow_plaintext, tracker=tracker,
             )  # fmt: skip
+            return None
 
         return await self._bounded("IMAP", endpoint, attempt)
 
@@ -97,12 +98,12 @@ class Prober:
         """Authenticate over SMTP."""
         settings = self.settings
 
-        async def attempt(tracker: Tracker) -> None:
+        async def attempt(tracker: Tracker) -> str | None:
             opened = await open_connection(
                 self.dns, endpoint.host, endpoint.port, endpoint.security,
                 settings.greeting_wait_s, tracker,
             )  # fmt: skip
-            await smtp_auth(
+            return await smtp_auth(
                 opened, endpoint.host, endpoint.where, endpoint.username, endpoint.password,
                 self._tls, auth_type=auth_type, timeout_s=settings.timeout_s,
                 allow_plaintext=settings.allow_plaintext,
@@ -112,14 +113,18 @@ class Prober:
         return await self._bounded("SMTP", endpoint, attempt)
 
     async def _bounded(
-        self, protocol: str, endpoint: Endpoint, attempt: Callable[[Tracker], Awaitable[None]]
+        self,
+        protocol: str,
+        endpoint: Endpoint,
+        attempt: Callable[[Tracker], Awaitable[str | None]],
     ) -> LoginResult:
         tracker = Tracker()
         started = time.monotonic()
         failure: CheckFailed | None = None
+        mechanism = None  # SMTP: the AUTH mechanism the server accepted
         try:
             async with asyncio.timeout(self.settings.timeout_s):
-                await attempt(tracker)
+                mechanism = await attempt(tracker)
         except (TimeoutError, aioimaplib.CommandTimeout):
             failure = timeout_failure(tracker.now(), endpoint.where)
         except CheckFailed as failed:
@@ -132,7 +137,9 @@ class Prober:
         elapsed_ms = round((time.monotonic() - started) * 1000)
         if failure is not None and failure.code is Code.DNS_NXDOMAIN:
             failure = CheckFailed(failure.code, f"The {protocol} server {failure.message}")
-        return LoginResult(protocol, failure, elapsed_ms, tracker.in_clear)
+        return LoginResult(
+            protocol, failure, elapsed_ms, in_clear=tracker.in_clear, mechanism=mechanism
+        )
 
     async def check(self, mailbox: Mailbox, dkim_selector: str | None = None) -> MailboxReport:
         """The domain's DNS and both logins, all at once."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,12 +22,14 @@ from bulk_onboard.preflight.discovery import discover
 from bulk_onboard.preflight.mailbox import MailboxReport, mailbox_of
 from bulk_onboard.preflight.probe import Prober
 from bulk_onboard.preflight.settings import PreflightSettings
+from bulk_onboard.preflight.smtp import auth_type_of
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions
 from bulk_onboard.rows.request import secrets_in
 from bulk_onboard.rows.screening import Screen
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
 
+AUTH_TYPE = "smtp_server_auth_type"
 # Columns `check` adds after succeeded.csv's own (which keep their meaning: SPEC.md).
 CHECK_COLUMNS = (
     "imap_server", "imap_server_port", "smtp_server", "smtp_server_port", "servers_found",
@@ -101,15 +104,25 @@ class RowPreflight:
                         item.row, item.email, Stage.PREFLIGHT, failure.code, message,
                         item.original, attempts=1,
                     )  # fmt: skip
+                else:
+                    item = self._with_accepted_auth_type(item, report)
             elapsed_ms = round((time.monotonic() - started) * 1000)
             return RowReport(item, report, rejected, elapsed_ms, found, guessed)
 
+    def _with_accepted_auth_type(self, item: NormalisedRow, report: MailboxReport) -> NormalisedRow:
+        return with_accepted_auth_type(
+            item, report, sheet_names_one=bool(self._sheet_cell(item, AUTH_TYPE))
+        )
+
+    def _sheet_cell(self, item: NormalisedRow, field: str) -> str:
+        """The row's own cell of `field`, trimmed ("" when the sheet has no such column)."""
+        if field not in self._columns.index:
+            return ""
+        return item.original.get(self._columns.header_for(field), "").strip()
+
     def _dkim_selector(self, item: NormalisedRow) -> str | None:
         """The row's own `DKIM Selector` cell, if the sheet has one."""
-        if "dkim_selector" not in self._columns.index:
-            return None
-        cell = item.original.get(self._columns.header_for("dkim_selector"), "")
-        return cell.strip().lower() or None
+        return self._sheet_cell(item, "dkim_selector").lower() or None
 
     async def __call__(self, item: NormalisedRow) -> NormalisedRow | Outcome:
         """`run --preflight`: the row to submit (completed if it had to be), or its failure."""
@@ -143,6 +156,7 @@ def passed_fields(checked: RowReport, report: MailboxReport) -> dict[str, Any]:
         "imap_server_port": request.imap_server_port,
         "smtp_server": request.smtp_server,
         "smtp_server_port": request.smtp_server_port,
+        "smtp_server_auth_type": smtp_auth_type(report) or request.smtp_server_auth_type,
         "servers_found": checked.found,
         "hosts_guessed": checked.guessed,
         "dkim_selector": domain.dkim_selector,
@@ -151,6 +165,26 @@ def passed_fields(checked: RowReport, report: MailboxReport) -> dict[str, Any]:
         "smtp_ms": None if report.smtp is None else report.smtp.elapsed_ms,
         "notes": " ".join(notes),
     }
+
+
+def with_accepted_auth_type(
+    item: NormalisedRow, report: MailboxReport, *, sheet_names_one: bool
+) -> NormalisedRow:
+    """The row to send, its SMTP auth type the one the server offered and accepted, unless the
+    sheet names one: MailReach then logs in the way that just worked."""
+    accepted = smtp_auth_type(report)
+    if accepted is None or item.request is None or sheet_names_one:
+        return item
+    request = item.request.model_copy(update={AUTH_TYPE: accepted})
+    return dataclasses.replace(item, request=request)
+
+
+def smtp_auth_type(report: MailboxReport) -> str | None:
+    """The API's auth type for the SMTP AUTH mechanism the server accepted, if it was tried."""
+    smtp = report.smtp
+    if smtp is None or not smtp.ok or smtp.mechanism is None:
+        return None
+    return auth_type_of(smtp.mechanism)
 
 
 @contextlib.asynccontextmanager

@@ -31,6 +31,12 @@ from bulk_onboard.preflight.failures import (
 QUIT_WAIT_S = 1.0
 MECHANISMS = ("plain", "login", "cram-md5")  # what we can do, preferred first
 _AUTH_TYPE_MECHANISM = {"plain": "plain", "login": "login", "cram_md5": "cram-md5"}
+_MECHANISM_AUTH_TYPE = {mechanism: name for name, mechanism in _AUTH_TYPE_MECHANISM.items()}
+
+
+def auth_type_of(mechanism: str) -> str:
+    """The API's `smtp_server_auth_type` for a SASL mechanism name (`cram-md5` → `cram_md5`)."""
+    return _MECHANISM_AUTH_TYPE[mechanism]
 
 
 class _Client(aiosmtplib.SMTP):
@@ -74,8 +80,9 @@ async def smtp_auth(
     allow_plaintext: bool,
     local_hostname: str,
     tracker: Tracker,
-) -> None:
-    """Authenticate, or raise CheckFailed (or the library's error, classified by the caller)."""
+) -> str:
+    """Authenticate; the mechanism the server accepted. Raises CheckFailed (or the library's
+    error, classified by the caller)."""
     client = _Client(
         hostname=host,
         sock=opened.sock,
@@ -108,10 +115,11 @@ async def smtp_auth(
                 tracker.in_clear = sent_in_clear("SMTP", where)
             else:
                 raise plaintext_refused("SMTP", where)
-        await _authenticate(client, where, username, password, auth_type, tracker)
+        mechanism = await _authenticate(client, where, username, password, auth_type, tracker)
         with contextlib.suppress(asyncio.TimeoutError, aiosmtplib.SMTPException, OSError):
             async with asyncio.timeout(QUIT_WAIT_S):
                 await client.quit()
+        return mechanism
     finally:
         client.close()
         release(opened.sock)
@@ -124,7 +132,7 @@ async def _authenticate(
     password: str,
     auth_type: str | None,
     tracker: Tracker,
-) -> None:
+) -> str:
     if not client.supports_extension("auth") or not client.server_auth_methods:
         raise CheckFailed(
             Code.SMTP_AUTH_NOT_OFFERED, f"{where} does not offer SMTP AUTH, even over TLS."
@@ -147,3 +155,4 @@ async def _authenticate(
         await method[mechanism](username, password)
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise smtp_auth_refused(exc.code, exc.message) from None
+    return mechanism

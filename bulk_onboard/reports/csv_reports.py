@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from bulk_onboard.api.accounts import EXTRA_COLUMNS
 from bulk_onboard.base.atomic import atomic_writer
 from bulk_onboard.base.outcomes import Outcome, Status
 from bulk_onboard.runs.files import REPORT_FILES
@@ -22,12 +23,20 @@ from bulk_onboard.runs.files import REPORT_FILES
 if TYPE_CHECKING:  # a parameter's type: rendering reports needs no journal (nor numpy)
     from bulk_onboard.engine.journal import Journal
 
-SUCCEEDED_COLUMNS = (
+# SPEC.md's columns, first and in its order; the tool's own follow (an extension, never a change).
+SPEC_SUCCEEDED_COLUMNS = (
     "row", "email", "account_id", "provider", "score", "score_gmail", "score_outlook",
     "score_custom", "alive", "suspended", "warming_enabled", "imap_issue",
     "detected_sending_provider", "domain", "spf_valid", "dkim_valid", "dmarc_valid",
     "mx_records", "attempts", "elapsed_ms",
 )  # fmt: skip
+SUCCEEDED_COLUMNS = (
+    *SPEC_SUCCEEDED_COLUMNS,
+    "action",  # created, updated or tested (a dry run: nothing was saved, no id is claimed)
+    "smtp_server_auth_type",  # the SMTP auth type sent (or, for check, the one accepted)
+    *(column for column, _ in EXTRA_COLUMNS),
+    "tags",
+)
 FAILED_COLUMNS = (
     "row", "email", "stage", "error_code", "http_status", "message", "hint", "attempts",
 )  # fmt: skip

@@ -30,6 +30,7 @@ from bulk_onboard.reports.html_data import ReportData, collect, started
 from bulk_onboard.reports.html_template import TEMPLATE
 from bulk_onboard.reports.workbook_styles import AMBER, GREEN, RED, band_fill
 from bulk_onboard.runs.read import RunFolder
+from bulk_onboard.runs.summary_table import DRY_RUN_NOTE, actions_text
 
 REPORT_FILE: Final = "report.html"
 # A headline count's colour when it is not zero.
@@ -84,6 +85,7 @@ def render_html(folder: RunFolder) -> str:
         reasons={str(reason): text for reason, text in UNPROCESSED_MEANINGS.items()},
         files=[folder.file(name).name for name in folder.reports()],
         version=__version__,
+        dry_run=DRY_RUN_NOTE if data.summary.get("dry_run") else "",
     )
 
 
@@ -98,6 +100,8 @@ def _facts(data: ReportData) -> list[tuple[str, str]]:
         facts.append(("duration", _duration(duration_s)))
     if summary.get("rows_per_s") is not None:
         facts.append(("speed", f"{summary['rows_per_s']} rows/s"))
+    if done := actions_text(summary):
+        facts.append(("accounts", done))
     for key, label in (("api_requests", "API requests"), ("retries", "retries")):
         if isinstance(summary.get(key), int):
             facts.append((label, _thousands(summary[key])))

@@ -47,6 +47,8 @@ h3 { font-size: 1rem; margin: 20px 0 4px; display: flex; flex-wrap: wrap; gap: 4
 .count.bad .n { color: var(--bad); }
 .count.warn .n { color: var(--warn); }
 .note, .more { color: var(--muted); }
+.dry-run { margin: 16px 0 0; padding: 8px 12px; border: 2px solid var(--warn);
+  border-radius: 8px; background: #fff8c5; }
 .more { font-style: italic; }
 .hint { margin: 0 0 8px; padding: 6px 10px; border-left: 3px solid var(--warn);
   background: #fff8c5; }
@@ -106,6 +108,9 @@ footer { margin-top: 40px; padding-top: 8px; border-top: 1px solid var(--line);
 <div><dt>{{ label }}</dt><dd>{{ value }}</dd></div>
 {% endfor %}
 </dl>
+{% if dry_run %}
+<p class="dry-run" role="note"><strong>{{ dry_run }}</strong></p>
+{% endif %}
 </header>
 
 <section class="counts" aria-label="Counts">

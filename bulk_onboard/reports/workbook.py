@@ -29,6 +29,7 @@ from bulk_onboard.reports.workbook_styles import (
 )
 from bulk_onboard.reports.xlsx_writer import ILLEGAL_XML, Sheet, Workbook, column_letter
 from bulk_onboard.runs.read import RunFolder
+from bulk_onboard.runs.summary_table import DRY_RUN_NOTE
 
 WORKBOOK_FILE = "results.xlsx"
 EXCEL_MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
@@ -126,6 +127,8 @@ def _write_summary(
     book: Workbook, summary: Mapping[str, Any], hints: Mapping[str, str], notes: Sequence[str]
 ) -> None:
     figures = [(label, _plain(value)) for label, value in _figures(summary)]
+    if summary.get("dry_run"):
+        figures.insert(0, ("note", DRY_RUN_NOTE))
     figures += [("note", note) for note in notes]
     codes = summary.get("error_codes")
     errors = [

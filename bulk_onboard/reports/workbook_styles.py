@@ -46,11 +46,13 @@ FLAG_FILLS: Mapping[str, tuple[str | None, str | None]] = {
     "imap_issue": (RED, None),
 }
 
+# Columns coloured by the score bands: MailReach's scores, and the domain's average.
+SCORED_COLUMNS = frozenset({*SCORE_FIELDS, "domain_avg_score"})
 # Columns written as numbers when the cell is a plain number, so they sort and the score rules
 # apply; every other cell is text.
 NUMBER_COLUMNS = frozenset(
     {
-        *SCORE_FIELDS,
+        *SCORED_COLUMNS,
         "row", "account_id", "attempts", "elapsed_ms", "http_status",
         "imap_server_port", "smtp_server_port", "dns_ms", "imap_ms", "smtp_ms",
     }
@@ -112,7 +114,7 @@ def fill_rules(header: Sequence[str], last_row: int) -> list[tuple[str, str, str
 def _column_rules(name: str, first_cell: str) -> list[tuple[str, str]]:
     """The (formula, fill) rules of a column named `name` whose first data cell is
     `first_cell`."""
-    if name in SCORE_FIELDS:
+    if name in SCORED_COLUMNS:
         return [(_band(first_cell, low, below), fill) for low, below, fill in SCORE_BANDS]
     fills = FLAG_FILLS.get(name, (None, None))
     return [

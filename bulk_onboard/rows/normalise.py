@@ -34,7 +34,12 @@ from bulk_onboard.rows.mail_servers import (
     passwords,
     smtp_starttls,
 )
-from bulk_onboard.rows.presets import Preset, preset_for_domain, preset_for_provider
+from bulk_onboard.rows.presets import (
+    Preset,
+    auth_type_for_smtp_host,
+    preset_for_domain,
+    preset_for_provider,
+)
 from bulk_onboard.rows.request import INT32_MAX, ConnectRequest, Provider
 from bulk_onboard.rows.values import Cells, names_in_email
 from bulk_onboard.sheet.aliases import header_key
@@ -140,7 +145,7 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
         c.choice("smtp_server_auth_type", _AUTH_TYPES, "plain, login or cram_md5")
         if "smtp_server_auth_type" in present
         else None
-    )
+    ) or (auth_type_for_smtp_host(smtp_host) if smtp_host else None)
     imap_issue = c.flag("imap_issue") if "imap_issue" in present else None
     spamchecker_only = c.flag("spamchecker_only") if "spamchecker_only" in present else None
     if c.problems:

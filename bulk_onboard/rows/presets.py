@@ -10,10 +10,11 @@ suffix of at most two short labels: `hotmail.co.uk`, `yahoo.fr`) or `*.suffix` (
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
-from bulk_onboard.rows.request import Provider
+from bulk_onboard.rows.request import AuthType, Provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class Preset:
     domains: tuple[str, ...] = ()
     mx_suffixes: tuple[str, ...] = ()
     oauth_only: bool = False  # password sign-in is refused for third-party apps
+    # The SMTP auth type to send when the sheet names none, for servers that don't offer PLAIN.
+    smtp_auth_type: AuthType | None = None
 
 
 def _tls(
@@ -66,13 +69,17 @@ GMAIL = _starttls(
     domains=("gmail.com", "googlemail.com"),
     mx_suffixes=("aspmx.l.google.com", "googlemail.com", "smtp.google.com"),
 )
-MICROSOFT_365 = _starttls(
-    "Microsoft 365",
-    "outlook",
-    "outlook.office365.com",
-    "smtp.office365.com",
-    domains=("*.onmicrosoft.com",),
-    mx_suffixes=("mail.protection.outlook.com",),
+MICROSOFT_365 = dataclasses.replace(
+    _starttls(
+        "Microsoft 365",
+        "outlook",
+        "outlook.office365.com",
+        "smtp.office365.com",
+        domains=("*.onmicrosoft.com",),
+        mx_suffixes=("mail.protection.outlook.com",),
+    ),
+    # smtp.office365.com offers AUTH LOGIN and XOAUTH2, not PLAIN.
+    smtp_auth_type="login",
 )
 
 PRESETS: tuple[Preset, ...] = (
@@ -271,3 +278,11 @@ def preset_for_provider(provider: str) -> Preset | None:
 def provider_for_host(host: str) -> Provider | None:
     """The provider a known IMAP/SMTP host belongs to (`imap.gmail.com` → gmail), else None."""
     return _PROVIDER_BY_HOST.get(_clean_host(host))
+
+
+_AUTH_TYPE_BY_SMTP_HOST = {p.smtp_host: p.smtp_auth_type for p in PRESETS if p.smtp_auth_type}
+
+
+def auth_type_for_smtp_host(host: str) -> AuthType | None:
+    """The auth type a preset's SMTP host needs (`login` for smtp.office365.com), if any."""
+    return _AUTH_TYPE_BY_SMTP_HOST.get(_clean_host(host))

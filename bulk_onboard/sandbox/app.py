@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bulk_onboard.sandbox.bodies import (
+    UPDATE_FIELDS,
     BodyError,
     ImapAuthBody,
     account_update,
@@ -112,10 +113,22 @@ async def get_account(request: web.Request) -> web.StreamResponse:
     return JsonAnswer(200, account, email=account["email"])
 
 
+# Fields of an update the account object shows; the others (desc) are taken and not echoed.
+_SHOWN_UPDATES = frozenset(f.name for f in UPDATE_FIELDS if f.in_account)
+
+
 async def update_account(request: web.Request) -> web.StreamResponse:
     """`POST /v1/accounts/{id}`: change the fields given, leave the rest."""
     fields = account_update(await _json_object(request))
-    account = request.app[STATE].store.update(_account_id(request), fields)
+    store = request.app[STATE].store
+    account_id = _account_id(request)
+    if store.get(account_id) is None:
+        raise AccountError(404, "Account not found")
+    if "alias" in fields:
+        # An alias must be one GET /v1/accounts/{id}/aliases lists: OAuth accounts have them,
+        # and the sandbox holds only IMAP/SMTP accounts, which have none.
+        raise BodyError("alias must be one of the account's aliases, and this account has none")
+    account = store.update(account_id, {k: v for k, v in fields.items() if k in _SHOWN_UPDATES})
     return JsonAnswer(200, account, email=account["email"])
 
 
@@ -147,7 +160,7 @@ def create_app(config: SandboxConfig) -> web.Application:
     app = web.Application(middlewares=[sandbox_middleware])
     app[STATE] = SandboxState(
         config=config,
-        store=AccountStore(config.db),
+        store=AccountStore(config.db, upsert=config.upsert),
         faults=Faults(config, clock=time.monotonic),
         log=RequestLog(config.request_log_size),
     )

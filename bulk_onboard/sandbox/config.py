@@ -30,6 +30,9 @@ class SandboxConfig:
     seed: int = 0  # seeds the one RNG behind the fault knobs, so test runs are reproducible
     revoke_after: int | None = None  # after N imap_auth requests the key is refused (401)
     page_size: int = 100  # GET /v1/accounts page size
+    # imap_auth without `id` for an email that has an account updates it; False: 422, "Email
+    # has already been taken" (the real API documents `id` for updates, not matching by email).
+    upsert: bool = True
     request_log_size: int = DEFAULT_REQUEST_LOG_SIZE  # oldest entries are forgotten past this
     # `--verify`: really log in to each request's servers and read DNS, through the preflight.
     verify: PreflightSettings | None = None

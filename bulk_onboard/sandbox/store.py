@@ -1,4 +1,4 @@
-"""The sandbox's accounts: upserted by email, held in memory, optionally written through to SQLite.
+"""The sandbox's accounts: one per email, held in memory, optionally written through to SQLite.
 
 Every method is synchronous and the server runs one event loop, so a lookup and the insert that
 follows it can't interleave with another request: that, not a lock, is why concurrent connects
@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bulk_onboard.sandbox.bodies import ImapAuthBody
-from bulk_onboard.sandbox.profile import Account, new_account
+from bulk_onboard.sandbox.profile import Account, domain_facts, new_account
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -49,15 +49,25 @@ def _private_file(path: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
 
 
+TAKEN = "Email has already been taken"  # what a Rails uniqueness check answers
+
+
 class AccountStore:
-    """Accounts by id, with an email index; ids are handed out in increasing order, never reused."""
+    """Accounts by id, with an email index; ids are handed out in increasing order, never reused.
 
-    __slots__ = ("_by_email", "_by_id", "_db", "_ids")
+    With `upsert` (the default) an `imap_auth` without `id` for an email that has an account
+    updates it; without, it is refused with 422, as the real API may do: it documents `id` as
+    the way to update and says nothing of matching by email.
+    """
 
-    def __init__(self, db_path: str | None = None) -> None:
+    __slots__ = ("_by_email", "_by_id", "_db", "_domain_ids", "_ids", "_upsert")
+
+    def __init__(self, db_path: str | None = None, *, upsert: bool = True) -> None:
         self._by_id: dict[int, Account] = {}
         self._by_email: dict[str, int] = {}
         self._ids: list[int] = []  # sorted, so a page is a slice
+        self._domain_ids: dict[str, int] = {}  # one domain object id per domain name
+        self._upsert = upsert
         self._db: sqlite3.Connection | None = None
         if db_path is not None:
             _private_file(db_path)
@@ -88,10 +98,16 @@ class AccountStore:
         return [self._by_id[account_id] for account_id in ids]
 
     def match(self, body: ImapAuthBody) -> Account | None:
-        """The account `body` would update: by `id` if given, else by email in any case."""
+        """The account `body` would update: by `id` if given, else by email in any case.
+
+        Without `upsert`, a body with no `id` for an email that has an account is refused
+        (422), unless it is a `test: true` one, which changes nothing.
+        """
         email = body.email.lower()
         if body.id is None:
             found = self._by_email.get(email)
+            if found is not None and not self._upsert and not body.test:
+                raise AccountError(422, TAKEN)
             return None if found is None else self._by_id[found]
         existing = self._by_id.get(body.id)
         if existing is None:
@@ -118,16 +134,19 @@ class AccountStore:
         """
         now = utc_now()
         if existing is None:
-            account = new_account(body.email.lower(), body.provider, body.smtp_server, now)
+            email = body.email.lower()
+            name = email.rpartition("@")[2]
+            facts = domain_facts(name, body.provider, self._domain_id(name), now)
+            account = new_account(email, body.provider, body.smtp_server, now, facts)
         else:
             account = copy.deepcopy(existing) if dry_run else existing
-            account["updated_at"] = now
         account["first_name"] = body.first_name
         account["last_name"] = body.last_name
         account["provider"] = body.provider
         account["imap_issue"] = bool(body.imap_issue)
-        account["smtp_only"] = bool(body.smtp_only)
-        account["spamchecker_only"] = bool(body.spamchecker_only)
+        # A spam-checker-only account is connected for spam tests, not warmed.
+        account["spamchecker_enabled"] = bool(body.spamchecker_only)
+        account["warming_enabled"] = not body.spamchecker_only
         if domain is not None:
             account["domain"] = {**account["domain"], **domain}
         if dry_run:
@@ -144,7 +163,6 @@ class AccountStore:
         if account is None:
             raise AccountError(404, "Account not found")
         account.update(fields)
-        account["updated_at"] = utc_now()
         self._persist(account)
         return account
 
@@ -171,11 +189,20 @@ class AccountStore:
         self._persist(account)
         return account
 
+    def _domain_id(self, name: str) -> int:
+        found = self._domain_ids.get(name)
+        if found is None:
+            found = self._domain_ids[name] = max(self._domain_ids.values(), default=0) + 1
+        return found
+
     def _index(self, account: Account) -> None:
         account_id: int = account["id"]
         self._by_id[account_id] = account
         self._by_email[account["email"]] = account_id
         self._ids.append(account_id)
+        domain = account.get("domain")
+        if isinstance(domain, dict) and isinstance(domain.get("id"), int):
+            self._domain_ids.setdefault(str(domain.get("domain")), domain["id"])
 
     def _persist(self, account: Account) -> None:
         if self._db is not None:

@@ -10,7 +10,8 @@ casings and punctuations (`SMTP Host` covers `smtp_host`, `smtpHost`, `SMTP-Host
 
 Deliberately not mapped, so they stay as unknown columns:
 - a bare `id`: exports of other tools carry their own ids under that name, and sending one as
-  MailReach's `id` would update an unrelated account. MailReach upserts by email anyway.
+  MailReach's `id` would update an unrelated account. `run` learns MailReach's own ids from
+  its account listing instead.
 - `IMAP Secure` / `imapTls`: the body has no IMAP TLS setting.
 - daily limits and warm-up settings: not part of `imap_auth`.
 """

@@ -8,8 +8,8 @@ changes are reported by the next run rather than lost; and a table of runs.
 The schema version is SQLite's `user_version`; `MIGRATIONS[n]` takes a file from version n to
 n + 1, and opening a file migrates it forward, each step in one transaction. Writes are committed
 at most about once a second: a killed run loses at most that second, and the rows it forgets are
-simply sent again next time (MailReach upserts, and ids come from the listing, so that never
-duplicates an account).
+simply sent again next time (with the id the listing gives, so that never duplicates an
+account).
 """
 
 from __future__ import annotations

@@ -49,6 +49,7 @@ def counts(
         "imap_auth_requests": pool.stats.api_requests,
         "exit_code": int(exit_code),
         "error_codes": dict(journal.error_codes()),
+        "actions": dict(journal.actions()),
         "changes": changes,
         "plan": dict(book.reasons) if book else {},
         "listing": None

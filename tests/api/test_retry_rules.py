@@ -10,6 +10,7 @@ import pytest
 
 from bulk_onboard.api.retry_rules import (
     MAX_RETRY_AFTER_S,
+    STOP_EXIT_CODES,
     TRANSPORT_RULES,
     Action,
     classify_response,
@@ -20,6 +21,12 @@ from bulk_onboard.api.retry_rules import (
 AUTH_BOTH = {"success": False, "imap_auth_success": False, "smtp_auth_success": False, "error": "x"}
 AUTH_IMAP = {"success": False, "imap_auth_success": False, "smtp_auth_success": True, "error": "x"}
 AUTH_SMTP = {"success": False, "imap_auth_success": True, "smtp_auth_success": False, "error": "x"}
+AUTH_NEITHER = {
+    "success": False,
+    "imap_auth_success": True,
+    "smtp_auth_success": True,
+    "error": "x",
+}
 
 
 @pytest.mark.parametrize(
@@ -34,12 +41,18 @@ AUTH_SMTP = {"success": False, "imap_auth_success": True, "smtp_auth_success": F
         (404, None, Action.FAIL, "rejected"),
         (409, {"message": "conflict"}, Action.FAIL, "rejected"),
         (422, {"errors": ["bad port"]}, Action.FAIL, "rejected"),
+        (422, {"error": "Email has already been taken"}, Action.FAIL, "email_taken"),
+        (409, {"errors": ["email already exists"]}, Action.FAIL, "email_taken"),
+        (400, {"error": "Email has already been taken"}, Action.FAIL, "rejected"),
         (401, {"error": "Unauthorized"}, Action.STOP_KEY, "key_refused"),
-        (403, "Forbidden", Action.STOP_KEY, "key_refused"),
+        (403, {"error": "Forbidden"}, Action.STOP_KEY, "key_refused"),
+        (403, None, Action.STOP_KEY, "key_refused"),
+        (403, "<html><h1>403 Forbidden</h1></html>", Action.STOP_CLIENT, "client_refused"),
         (429, {"error": "slow down"}, Action.RETRY, "rate_limited"),
         (500, AUTH_BOTH, Action.FAIL, "auth_failed"),
         (500, AUTH_IMAP, Action.FAIL, "imap_auth_failed"),
         (500, AUTH_SMTP, Action.FAIL, "smtp_auth_failed"),
+        (500, AUTH_NEITHER, Action.FAIL, "connect_failed"),
         (500, {"error": "boom"}, Action.RETRY, "server_error"),
         (500, "<html>oops</html>", Action.RETRY, "server_error"),
         (502, None, Action.RETRY, "server_error"),
@@ -64,6 +77,41 @@ def test_auth_error_message_quotes_the_server_error() -> None:
     assert "Invalid credentials" in classify_response(500, body).message
 
 
+@pytest.mark.parametrize(
+    ("flags", "code"),
+    [
+        ({"imap_auth_success": False, "smtp_auth_success": False}, "auth_failed"),
+        ({"imap_auth_success": False, "smtp_auth_success": True}, "imap_auth_failed"),
+        ({"imap_auth_success": False}, "imap_auth_failed"),
+        ({"smtp_auth_success": False, "imap_auth_success": True}, "smtp_auth_failed"),
+        ({"smtp_auth_success": False}, "smtp_auth_failed"),
+        ({"imap_auth_success": True, "smtp_auth_success": True}, "connect_failed"),
+        ({"imap_auth_success": True}, "connect_failed"),
+        ({"smtp_auth_success": None}, "connect_failed"),
+    ],
+)
+def test_only_a_false_flag_names_a_failed_side(flags: dict[str, Any], code: str) -> None:
+    error = "Connection to imap.acme.test:993 timed out"
+    verdict = classify_response(500, {"success": False, **flags, "error": error})
+    assert (verdict.action, verdict.code) == (Action.FAIL, code)
+    assert verdict.message.endswith(error)  # MailReach's own words, whatever the code
+
+
+def test_connect_failed_says_it_is_mailreachs_reason_and_not_a_side() -> None:
+    message = classify_response(500, {**AUTH_NEITHER, "error": "Mailbox is full"}).message
+    assert message == "MailReach could not connect the mailbox: Mailbox is full"
+    assert "IMAP" not in message
+    assert "SMTP" not in message
+
+
+def test_a_403_web_page_stops_the_run_as_a_refused_client_not_a_refused_key() -> None:
+    verdict = classify_response(403, "<!doctype html><title>Access denied</title>")
+    assert verdict.action is Action.STOP_CLIENT
+    assert "not the API key" in verdict.message
+    assert STOP_EXIT_CODES[Action.STOP_CLIENT] == 69
+    assert STOP_EXIT_CODES[Action.STOP_KEY] == 77
+
+
 def test_a_500_success_false_without_auth_keys_is_retried() -> None:
     assert classify_response(500, {"success": False, "error": "x"}).action is Action.RETRY
 
@@ -77,6 +125,7 @@ def test_a_500_success_false_without_auth_keys_is_retried() -> None:
         ("timeout", Action.RETRY, "timeout", True),
         ("bad_json", Action.RETRY, "server_error", True),
         ("tls", Action.FAIL, "tls_error", False),
+        ("tls_handshake", Action.FAIL, "tls_error", False),
     ],
 )
 def test_transport_classification(kind: str, action: Action, code: str, ambiguous: bool) -> None:
@@ -85,7 +134,9 @@ def test_transport_classification(kind: str, action: Action, code: str, ambiguou
 
 
 def test_every_transport_rule_is_tested() -> None:
-    assert set(TRANSPORT_RULES) == {"refused", "dns", "reset", "timeout", "bad_json", "tls"}
+    assert set(TRANSPORT_RULES) == {
+        "refused", "dns", "reset", "timeout", "bad_json", "tls", "tls_handshake",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(

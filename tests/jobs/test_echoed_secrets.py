@@ -43,7 +43,10 @@ def test_an_api_error_repeating_the_passwords_and_key_is_stored_without_them(
     secrets = write_sheet(sheet, 4)
     out = tmp_path / "out"
     with http_peer(echoing(status, as_json=as_json)) as api:
-        result = run_cli(["run", str(sheet), *FAST], out, url=api.url + "/api", key=KEY)
+        # --no-lookup: the rows' own requests are what is echoed here (the listing's failure
+        # is scrubbed the same way and stops the run: the test below).
+        run = ["run", str(sheet), "--no-lookup", *FAST]
+        result = run_cli(run, out, url=api.url + "/api", key=KEY)
     assert result.code == 1, result.stderr
     assert_conservation(result, data_rows(sheet))
     failed = result.report("failed.csv")
@@ -54,4 +57,20 @@ def test_an_api_error_repeating_the_passwords_and_key_is_stored_without_them(
         assert row["message"].count(MASK) == 3, row["message"]  # two passwords and the key
     assert (result.run_dir / "report.html").is_file()
     assert (result.run_dir / "results.xlsx").is_file()
+    assert_no_secret(result, secrets | {KEY})
+
+
+def test_a_listing_repeating_the_key_stops_the_run_without_it(tmp_path: Path) -> None:
+    sheet = tmp_path / "in.csv"
+    secrets = write_sheet(sheet, 3)
+    out = tmp_path / "out"
+    with http_peer(echoing(500, as_json=False)) as api:
+        result = run_cli(["run", str(sheet), *FAST], out, url=api.url + "/api", key=KEY)
+        sent = {r.path.partition("?")[0] for r in api.received}
+    assert result.code == 69, result.stderr
+    assert "/api/v1/accounts" in sent
+    assert "/api/v1/imap_auth" not in sent  # no row is sent when the listing fails
+    assert "Invalid login" in result.stdout + result.stderr
+    assert MASK in result.stdout + result.stderr
+    assert_conservation(result, data_rows(sheet))
     assert_no_secret(result, secrets | {KEY})

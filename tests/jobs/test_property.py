@@ -120,7 +120,11 @@ def test_every_row_is_in_one_report_and_succeeded_iff_the_server_accepted_it(
 
     for code in sorted({r["error_code"] for r in result.report("failed.csv")}):
         event(f"a row failed: {code}")  # shown by --hypothesis-show-statistics
-    assert result.code in (0, 1), result.stderr
+    # The accounts are listed before any row is sent; when the faults beat the retry budget
+    # there, the run stops (69) without sending a row: it can't tell new mailboxes from others.
+    listing_failed = "Listing MailReach's accounts" in result.stderr
+    event(f"the listing {'failed' if listing_failed else 'completed'}")
+    assert result.code in ((0, 1, 69) if listing_failed else (0, 1)), result.stderr
     assert_conservation(result, data_rows(sheet))
     assert_no_secret(result, secrets)
     assert "Traceback" not in result.stderr
@@ -128,5 +132,11 @@ def test_every_row_is_in_one_report_and_succeeded_iff_the_server_accepted_it(
     assert reported["succeeded.csv"] == set(accepted), "succeeded iff the server accepted it"
     assert set(accepted.values()) <= {1}, "no fault here lets the server work unheard"
     assert accounts == (0 if schedule.dry_run else len(accepted))
+    if result.code == 69:
+        assert accepted == Counter()
+        # Rows that fail locally (invalid, repeated) are still reported failed; the rest wait.
+        assert {r["reason"] for r in result.report("unprocessed.csv")} <= {"aborted"}
+        assert result.report("succeeded.csv") == []
+        return
     all_succeeded = len(result.report("succeeded.csv")) == len(data_rows(sheet))
     assert result.code == (0 if all_succeeded else 1)

@@ -77,7 +77,16 @@ def test_the_sample_reports_what_the_sandbox_decided(
     assert all(r["hint"].endswith(".") for r in failed.values())
     succeeded = {r["email"]: r for r in result.report("succeeded.csv")}
     assert succeeded["henry.diaz@brightleads.nodns.test"]["dmarc_valid"] == "false"
-    assert succeeded["ben.carter@gmail.com"]["provider"] == "gmail"
+    assert succeeded["henry.diaz@brightleads.nodns.test"]["mx_records"] == ""
+    ben = succeeded["ben.carter@gmail.com"]
+    assert ben["provider"] == "gmail"
+    # The account's own shape, read for people: domain.domain, MX host names, tags' names.
+    assert ben["domain"] == "gmail.com"
+    assert ben["mx_records"] == "aspmx.l.google.com alt1.aspmx.l.google.com alt2.aspmx.l.google.com"
+    assert ben["detected_sending_provider"] == "google"
+    assert ben["action"] == "created"
+    for row in succeeded.values():
+        assert not any(cell.startswith(("[", "{", "'[")) for cell in row.values()), row
     assert sandbox.accounts() == len(succeeded)
 
 

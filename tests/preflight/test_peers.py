@@ -21,7 +21,8 @@ from bulk_onboard.preflight.resolver import Dns
 from bulk_onboard.preflight.settings import Nameserver, PreflightSettings
 from tests.support.peers.audit import NetworkAudit
 from tests.support.peers.ports import silent_after_tls
-from tests.support.peers.world import World, password_of
+from tests.support.peers.smtp import start_smtp
+from tests.support.peers.world import UNTRUSTED_NAME, World, password_of
 
 DEADLINE_S = 1.5
 
@@ -302,3 +303,30 @@ def test_the_audit_catches_a_lookup_of_a_real_name(loopback_only: NetworkAudit) 
         loopback_only.block = False
     assert loopback_only.leaks == [("socket.getaddrinfo", "example.invalid")]
     loopback_only.leaks.clear()
+
+
+@pytest.mark.parametrize(
+    ("exclude", "asked", "accepted"),
+    [
+        ((), None, "plain"),  # PLAIN first when offered
+        (("PLAIN",), None, "login"),  # as smtp.office365.com: LOGIN (and XOAUTH2), no PLAIN
+        ((), "login", "login"),  # the row's own auth type, when offered
+        (("LOGIN",), "login", "plain"),  # ... and what is offered when it is not
+    ],
+)
+async def test_smtp_auth_says_which_mechanism_the_server_accepted(
+    peers: World, exclude: tuple[str, ...], asked: str | None, accepted: str
+) -> None:
+    server = start_smtp(
+        peers.certs, UNTRUSTED_NAME, peers.users, implicit_tls=False, exclude_mechanisms=exclude
+    )
+    try:
+        email = "alice@good.test"
+        async with Prober(settings_for(peers)) as prober:
+            result = await prober.smtp(
+                endpoint("smtp.good.test", server.port, email, Security.STARTTLS), asked
+            )
+    finally:
+        server.stop()
+    assert result.failure is None, result.failure
+    assert result.mechanism == accepted

@@ -8,8 +8,9 @@ import pytest
 
 from bulk_onboard.base.hints import HINTS
 from bulk_onboard.preflight.connect import Security, imap_security, smtp_security
-from bulk_onboard.preflight.domain import dkim_key, dmarc_record, spf_record
+from bulk_onboard.preflight.domain import DomainReport, dkim_key, dmarc_record, spf_record
 from bulk_onboard.preflight.failures import (
+    CheckFailed,
     Code,
     Phase,
     imap_login_refused,
@@ -18,9 +19,13 @@ from bulk_onboard.preflight.failures import (
     timeout_failure,
     tls_failure,
 )
-from bulk_onboard.preflight.mailbox import mailbox_of
+from bulk_onboard.preflight.mailbox import LoginResult, MailboxReport, mailbox_of
+from bulk_onboard.preflight.row_check import smtp_auth_type, with_accepted_auth_type
 from bulk_onboard.preflight.settings import Nameserver, parse_nameserver
 from bulk_onboard.preflight.smtp import pick_mechanism
+from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
+from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.table import RawRow
 
 
 def test_every_code_has_a_one_sentence_hint() -> None:
@@ -229,3 +234,47 @@ def test_logins_default_to_the_email_and_the_shared_password() -> None:
 def test_smtp_only_mailboxes_skip_imap() -> None:
     body = {"email": "a@b.co", "imap_server": "i.b.co", "smtp_server": "s.b.co", "smtp_only": True}
     assert mailbox_of(body).imap is None
+
+
+def _checked_row(auth_cell: str | None) -> NormalisedRow:
+    cells = {
+        "Email": "ann@acme.test",
+        "First Name": "Ann",
+        "Last Name": "Lee",
+        "IMAP Host": "imap.acme.test",
+        "SMTP Host": "smtp.acme.test",
+        "Password": "Pw-rules-81Kq",
+        **({} if auth_cell is None else {"Auth Type": auth_cell}),
+    }
+    columns = ColumnMap.from_headers(list(cells))
+    return normalise(RawRow(2, tuple(cells.values())), columns, NormaliseOptions())
+
+
+def _report(mechanism: str | None, *, smtp_ok: bool = True) -> MailboxReport:
+    failure = None if smtp_ok else CheckFailed(Code.SMTP_AUTH_FAILED, "refused")
+    return MailboxReport(
+        DomainReport("acme.test"),
+        LoginResult("IMAP", None, 3),
+        LoginResult("SMTP", failure, 4, mechanism=mechanism),
+    )
+
+
+@pytest.mark.parametrize(
+    ("auth_cell", "mechanism", "sent"),
+    [
+        (None, "login", "login"),  # what the server accepted is what MailReach will use
+        (None, "cram-md5", "cram_md5"),
+        (None, "plain", "plain"),
+        ("plain", "login", "plain"),  # unless the sheet names one
+        (None, None, None),  # no SMTP AUTH was tried
+    ],
+)
+def test_the_row_sent_after_the_preflight_carries_the_auth_type_that_worked(
+    auth_cell: str | None, mechanism: str | None, sent: str | None
+) -> None:
+    item = _checked_row(auth_cell)
+    named = auth_cell is not None
+    checked = with_accepted_auth_type(item, _report(mechanism), sheet_names_one=named)
+    assert checked.request is not None
+    assert checked.request.to_body().get("smtp_server_auth_type") == sent
+    assert smtp_auth_type(_report("login", smtp_ok=False)) is None

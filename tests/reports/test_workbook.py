@@ -23,11 +23,12 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bulk_onboard.api.accounts import FLAG_FIELDS, SCORE_FIELDS
-from bulk_onboard.reports.csv_reports import FAILED_COLUMNS
+from bulk_onboard.reports.csv_reports import FAILED_COLUMNS, SUCCEEDED_COLUMNS
 from bulk_onboard.reports.workbook import EXCEL_MAX_CELL_CHARS, write_workbook
 from bulk_onboard.reports.workbook_styles import FLAG_FILLS, PREVIEW_ROWS, SHEET_TITLES
 from bulk_onboard.runs.read import REPORT_ORDER, RunFolder
@@ -42,7 +43,8 @@ from tests.support.sandbox_process import SANDBOX_KEY, SandboxProcess, sandbox_p
 
 FAST = ["--rate", "0", "--backoff", "0.01", "--no-progress"]
 RED, AMBER, GREEN = "FFC7CE", "FFEB9C", "C6EFCE"
-NUMBER_COLUMNS = {*SCORE_FIELDS, "row", "account_id", "attempts", "elapsed_ms", "http_status"}
+SCORED = (*SCORE_FIELDS, "domain_avg_score")  # coloured by the score bands
+NUMBER_COLUMNS = {*SCORED, "row", "account_id", "attempts", "elapsed_ms", "http_status"}
 HOSTILE = (
     "=1+1",
     '=HYPERLINK("http://evil.test")',
@@ -258,7 +260,8 @@ def test_every_sheet_has_a_frozen_bold_header_a_filter_and_column_widths(
 
 def test_report_filters_cover_the_used_range(run_book: Written) -> None:
     succeeded = run_book.sheet("Succeeded")
-    assert succeeded.auto_filter.ref == f"A1:T{succeeded.max_row}"
+    last = get_column_letter(len(SUCCEEDED_COLUMNS))
+    assert succeeded.auto_filter.ref == f"A1:{last}{succeeded.max_row}"
     assert run_book.sheet("Unprocessed").auto_filter.ref == "A1:C1"
 
 
@@ -373,7 +376,7 @@ def test_only_plain_numbers_in_number_columns_become_numbers(
 
 def test_every_score_cell_of_a_run_gets_the_fill_of_its_band(run_book: Written) -> None:
     succeeded = run_book.sheet("Succeeded")
-    for name in SCORE_FIELDS:
+    for name in SCORED:
         scores = column(succeeded, name)
         assert scores
         for cell in scores:
@@ -425,13 +428,13 @@ def test_fill_rules_cover_exactly_the_data_rows_of_their_column(run_book: Writte
     ranges = {
         str(f.sqref): [colour_of(r) for r in f.rules] for f in succeeded.conditional_formatting
     }
-    for name in SCORE_FIELDS:
+    for name in SCORED:
         assert ranges[f"{letters[name]}2:{letters[name]}{last}"] == [RED, AMBER, GREEN]
     for name in ("spf_valid", "dkim_valid", "dmarc_valid", "alive"):
         assert ranges[f"{letters[name]}2:{letters[name]}{last}"] == [GREEN, RED]
     for name in ("suspended", "imap_issue"):
         assert ranges[f"{letters[name]}2:{letters[name]}{last}"] == [RED]
-    assert len(ranges) == len(SCORE_FIELDS) + len(FLAG_FILLS)
+    assert len(ranges) == len(SCORED) + len(FLAG_FILLS)
 
 
 def test_an_echoed_input_column_named_like_a_score_stays_uncoloured_text(tmp_path: Path) -> None:

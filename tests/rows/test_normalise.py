@@ -631,6 +631,31 @@ def test_blank_auth_type_is_left_out() -> None:
     assert "smtp_server_auth_type" not in body({**BASE, "Auth Type": ""})
 
 
+M365 = {
+    "Email": "ann@contoso.test",
+    "First Name": "Ann",
+    "Last Name": "Lee",
+    "Provider": "outlook",
+    "Password": "Pw-base-81Kq",
+}
+
+
+@pytest.mark.parametrize(
+    ("cells", "auth"),
+    [
+        (M365, "login"),  # the Microsoft 365 preset: smtp.office365.com offers LOGIN, not PLAIN
+        ({**BASE, "SMTP Host": "smtp.office365.com"}, "login"),  # its host, on a custom row
+        ({**M365, "Auth Type": "plain"}, "plain"),  # the sheet's own choice wins
+        ({**BASE, "Provider": "gmail", "SMTP Host": "smtp.gmail.com"}, None),  # PLAIN works
+        (BASE, None),
+    ],
+)
+def test_a_preset_whose_smtp_offers_no_plain_sends_login(
+    cells: dict[str, str], auth: str | None
+) -> None:
+    assert body(cells).get("smtp_server_auth_type") == auth
+
+
 def test_unknown_auth_type_is_invalid() -> None:
     assert codes({**BASE, "Auth Type": "xoauth2"}) == {"Auth Type": "invalid_value"}
 

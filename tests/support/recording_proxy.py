@@ -26,6 +26,7 @@ import aiohttp
 from aiohttp import web
 
 _PASSWORD_FIELDS = ("password", "imap_server_password", "smtp_server_password")
+FIREWALL_PAGE = "<html><body><h1>403 Forbidden</h1><p>Request blocked.</p></body></html>"
 _FORWARDED_HEADERS = ("X-Api-Key", "Authorization", "User-Agent", "Content-Type", "Accept")
 
 
@@ -34,6 +35,7 @@ class Sent:
     method: str
     path: str  # as the client asked, query string included: /api/v1/accounts?page=0
     body: dict[str, Any] | None  # the JSON object sent, passwords removed
+    user_agent: str = ""
 
 
 @dataclass
@@ -60,8 +62,17 @@ def _kept(raw: bytes) -> dict[str, Any] | None:
 
 
 @contextmanager
-def recording_proxy(upstream: str) -> Iterator[RecordingProxy]:
-    """Serve a recording proxy to `upstream` (a base URL ending in /api) on a free port."""
+def recording_proxy(
+    upstream: str, *, refuse_agent: str = "", lose_first_connect: bool = False
+) -> Iterator[RecordingProxy]:
+    """Serve a recording proxy to `upstream` (a base URL ending in /api) on a free port.
+
+    With `refuse_agent`, it also plays a web application firewall: a request whose User-Agent
+    contains that text gets a 403 HTML page and never reaches the upstream. With
+    `lose_first_connect`, the first `imap_auth` of each email reaches the upstream, which does
+    the work, and then the connection is dropped before the answer: the ambiguous case.
+    """
+    connected: set[str] = set()
     parts = urlsplit(upstream)
     origin = f"{parts.scheme}://{parts.netloc}"
     proxy = RecordingProxy()
@@ -71,13 +82,24 @@ def recording_proxy(upstream: str) -> Iterator[RecordingProxy]:
 
     async def forward(request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        proxy.sent.append(Sent(request.method, request.path_qs, _kept(raw)))
+        agent = request.headers.get("User-Agent", "")
+        entry = Sent(request.method, request.path_qs, _kept(raw), agent)
+        proxy.sent.append(entry)
+        if refuse_agent and refuse_agent in agent:
+            return web.Response(status=403, text=FIREWALL_PAGE, content_type="text/html")
         headers = {h: request.headers[h] for h in _FORWARDED_HEADERS if h in request.headers}
         session: aiohttp.ClientSession = holder["session"]
         async with session.request(
             request.method, origin + request.path_qs, data=raw or None, headers=headers
         ) as answer:
             body = await answer.read()
+            email = str((entry.body or {}).get("email", "")).lower()
+            connect = lose_first_connect and request.path.endswith("/v1/imap_auth")
+            if connect and email and email not in connected:
+                connected.add(email)
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response(status=499)  # never written: the transport is gone
             out = {
                 h: answer.headers[h] for h in ("Content-Type", "Retry-After") if h in answer.headers
             }

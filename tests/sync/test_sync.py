@@ -169,6 +169,28 @@ def test_a_lost_state_file_creates_no_duplicate_and_sends_the_listed_ids(
     assert {body["email"]: body["id"] for body in proxy.imap_auth_bodies()} == ids
 
 
+def test_a_lost_state_file_against_an_api_refusing_taken_emails_updates_every_account(
+    tmp_path: Path,
+) -> None:
+    boxes = mailboxes(4)
+    sheet = tmp_path / "in.csv"
+    write_mailboxes(sheet, boxes)
+    out = tmp_path / "out"
+    with sandbox_process("--no-upsert") as box:
+        first = sync(sheet, out, box.url)
+        created = {r["action"] for r in first.report("succeeded.csv")}
+        for path in state_files(out):
+            path.unlink()
+        again = sync(sheet, out, box.url)
+        refused = [r for r in box.imap_auth() if r["status"] == 422]
+        accounts = accounts_by_email(box.url, domain_of(boxes))
+    assert (first.code, again.code) == (0, 0), again.stderr
+    assert created == {"created"}
+    assert {r["action"] for r in again.report("succeeded.csv")} == {"updated"}
+    assert refused == []  # every existing account was sent with its listed id
+    assert len(accounts) == 4
+
+
 def test_a_row_removed_from_the_sheet_is_reported_in_changes_csv(
     sandbox: SandboxProcess, tmp_path: Path
 ) -> None:

@@ -100,14 +100,17 @@ def start_smtp(
     auth: bool = True,
     tls: bool = True,
     replies: Mapping[str, str] | None = None,
+    exclude_mechanisms: tuple[str, ...] = (),
 ) -> SmtpPeer:
-    """Start one server in its own thread; returns once it answers."""
+    """Start one server in its own thread; returns once it answers. `exclude_mechanisms`
+    ("PLAIN") are left out of its AUTH offer, as smtp.office365.com leaves PLAIN out."""
     # A deprecation warning per login, and a traceback per client that drops a TLS handshake.
     logging.getLogger("mail.log").setLevel(logging.CRITICAL)
     context = server_context(certs, untrusted_name)
     options: dict[str, Any] = {}
     if auth:
         options["authenticator"] = _Authenticator(users, replies or {})
+        options["auth_exclude_mechanism"] = list(exclude_mechanisms)
     if not tls:  # an old server: no STARTTLS at all, AUTH in the clear
         options["auth_require_tls"] = False
     elif implicit_tls:
