@@ -361,7 +361,7 @@ def test_a_signal_settles_rows_waiting_out_a_backoff_at_once(tmp_path: Path) -> 
 @pytest.mark.timeout(60)
 def test_a_second_sigint_abandons_in_flight_rows_as_unknown_outcome(tmp_path: Path) -> None:
     sheet, secrets = sheet_of(tmp_path, 40)
-    # Long enough that finishing the run (reports, the report child) on a busy machine takes
+    # Long enough that finishing the run (its reports included) on a busy machine takes
     # less; the outcomes below (unknown_outcome, nothing succeeded) are the real proof.
     latency_s, concurrency = 12.0, 4
     with (
@@ -393,7 +393,7 @@ def test_a_second_sigint_abandons_in_flight_rows_as_unknown_outcome(tmp_path: Pa
 @pytest.mark.timeout(60)
 def test_a_second_sigint_during_the_key_check_abandons_it(tmp_path: Path) -> None:
     sheet, secrets = sheet_of(tmp_path, 10)
-    # Long, so that finishing the run on a busy machine (reports, the report child) stays well
+    # Long, so that finishing the run on a busy machine (its reports included) stays well
     # inside half of it: only waiting the key check out would take longer.
     timeout_s = 20.0
     with sandbox_process() as box, fault_proxy(box.url, Blackhole()) as proxy:
