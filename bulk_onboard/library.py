@@ -19,8 +19,10 @@ import functools
 import logging
 import os
 import secrets
+import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, ParamSpec, TypedDict
 
@@ -214,8 +216,9 @@ def _blocking(job: Job[P], loop: Loop = event_loop.run) -> Callable[P, RunResult
 
     @functools.wraps(job)
     def call(*args: P.args, **kwargs: P.kwargs) -> RunResult:
-        code, run_dir, error = loop(job(*args, **kwargs))
-        return _finished(code, run_dir, error)
+        with _caller_signal_handlers():
+            code, run_dir, error = loop(job(*args, **kwargs))
+            return _finished(code, run_dir, error)
 
     return call
 
@@ -225,10 +228,30 @@ def _awaiting(job: Job[P]) -> Callable[P, Awaitable[RunResult]]:
 
     @functools.wraps(job)
     async def call(*args: P.args, **kwargs: P.kwargs) -> RunResult:
-        code, run_dir, error = await job(*args, **kwargs)
-        return await asyncio.to_thread(_finished, code, run_dir, error)
+        with _caller_signal_handlers():
+            code, run_dir, error = await job(*args, **kwargs)
+            return await asyncio.to_thread(_finished, code, run_dir, error)
 
     return call
+
+
+@contextlib.contextmanager
+def _caller_signal_handlers() -> Iterator[None]:
+    """The caller's SIGINT/SIGTERM handlers, given back when the job and its reports are done.
+
+    A job routes both signals to its stop while its loop runs, then ignores them until its
+    reports are written (engine/stopping.py); the caller's own handling resumes here.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a job off the main thread handles no signals
+        return
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:  # None: set from C, can't be put back from Python
+                signal.signal(signum, handler)
 
 
 def _finished(code: ExitCode, run_dir: Path | None, error: str) -> RunResult:
