@@ -1,7 +1,8 @@
 """`bulk-onboard run` vs a bare aiohttp loop posting the same bodies to the same sandbox.
 
 The sandbox runs in its own process on the last core, both clients on the first, with the same
-concurrency and no rate limit. Usage: python -m bench.compare [--rows 5000] [--repeats 3]
+concurrency, no rate limit and the same event loop (uvloop when installed, as `run` uses).
+Usage: python -m bench.compare [--rows 5000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import aiohttp
 
 from bench.harness import KEY, run_tool, sandbox
 from bench.sheet import write_sheet
+from bulk_onboard.engine import event_loop
 from bulk_onboard.rows.normalise import NormaliseOptions, normalise
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.reader import open_table
@@ -83,7 +85,7 @@ def compare(rows: int, repeats: int, concurrency: int = 32) -> Comparison:
     args = ("--rate", "0", "--concurrency", str(concurrency))
     with sandbox() as box:
         for _ in range(repeats):
-            rate, cpu = asyncio.run(bare_loop(box.url, bodies, concurrency))
+            rate, cpu = event_loop.run(bare_loop(box.url, bodies, concurrency))
             result.bare_rows_s.append(rate)
             result.bare_cpu_us.append(cpu)
             child, summary = run_tool(box.url, sheet, work / "out", *args)

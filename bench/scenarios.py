@@ -156,3 +156,31 @@ def fault_overhead(rows: int = 20_000, rate: float = 200, fail_rate: float = 0.0
         faulty, summary = run_tool(box.url, sheet, work / "out", *args)
     assert summary["succeeded"] == rows, summary
     return FaultResult(rows, clean.wall_s, faulty.wall_s, int(summary["retries"]))
+
+
+@dataclass
+class StormResult:
+    rows: int
+    rate: float
+    wall_s: float
+    requests: int  # imap_auth requests the server saw
+
+    @property
+    def ratio(self) -> float:
+        """Wall time over the least the rate allows for those requests."""
+        return self.wall_s / (self.requests / self.rate)
+
+
+def retry_storm(
+    rows: int = 300, rate: float = 25, concurrency: int = 16, fail_first: int = 2
+) -> StormResult:
+    """Every row's first `fail_first` tries answered 503: the retries' backoffs must not hold
+    workers, so the run should take about (fail_first + 1) x rows / rate."""
+    work = Path(tempfile.mkdtemp(prefix="bench-storm-"))
+    sheet = write_sheet(work / "storm.csv", rows)
+    args = ("--rate", f"{rate:g}", "--concurrency", str(concurrency))
+    with sandbox("--fail-first", str(fail_first)) as box:
+        child, summary = run_tool(box.url, sheet, work / "out", *args)
+        requests = len(box.imap_auth_times())
+    assert summary["succeeded"] == rows, summary
+    return StormResult(rows, rate, child.wall_s, requests)

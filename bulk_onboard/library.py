@@ -19,17 +19,27 @@ import functools
 import logging
 import os
 import secrets
+import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+import threading
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any, BinaryIO, ParamSpec, TypedDict
 
 from typing_extensions import Unpack
 
+from bulk_onboard.api.config import USER_AGENT, ApiConfig
 from bulk_onboard.api.endpoint import check_api_url
 from bulk_onboard.engine import event_loop
 from bulk_onboard.errors import ExitCode, UsageError, error_for
-from bulk_onboard.logs import current_format
 from bulk_onboard.preflight.settings import PreflightSettings
 from bulk_onboard.runs.create import check_out
 from bulk_onboard.runs.result import RunResult
@@ -225,8 +235,9 @@ def _blocking(job: Job[P], loop: Loop = event_loop.run) -> Callable[P, RunResult
 
     @functools.wraps(job)
     def call(*args: P.args, **kwargs: P.kwargs) -> RunResult:
-        code, run_dir, error = loop(job(*args, **kwargs))
-        return _finished(code, run_dir, error)
+        with _caller_signal_handlers():
+            code, run_dir, error = loop(job(*args, **kwargs))
+            return _finished(code, run_dir, error)
 
     return call
 
@@ -236,18 +247,38 @@ def _awaiting(job: Job[P]) -> Callable[P, Awaitable[RunResult]]:
 
     @functools.wraps(job)
     async def call(*args: P.args, **kwargs: P.kwargs) -> RunResult:
-        code, run_dir, error = await job(*args, **kwargs)
-        return await asyncio.to_thread(_finished, code, run_dir, error)
+        with _caller_signal_handlers():
+            code, run_dir, error = await job(*args, **kwargs)
+            return await asyncio.to_thread(_finished, code, run_dir, error)
 
     return call
+
+
+@contextlib.contextmanager
+def _caller_signal_handlers() -> Iterator[None]:
+    """The caller's SIGINT/SIGTERM handlers, given back when the job and its reports are done.
+
+    A job routes both signals to its stop while its loop runs, then ignores them until its
+    reports are written (engine/stopping.py); the caller's own handling resumes here.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # a job off the main thread handles no signals
+        return
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:  # None: set from C, can't be put back from Python
+                signal.signal(signum, handler)
 
 
 def _finished(code: ExitCode, run_dir: Path | None, error: str) -> RunResult:
     """Render the folder's reports; the result, or the exception its exit code stands for."""
     if run_dir is not None:
-        from bulk_onboard.reports.render import render_reports_apart
+        from bulk_onboard.reports.render import render_reports_after
 
-        render_reports_apart(run_dir, current_format())
+        render_reports_after(run_dir)
     if code in (ExitCode.OK, ExitCode.SOME_FAILED) and run_dir is not None:
         return RunResult.of(run_dir)
     raise error_for(code, error or _stopped(run_dir), run_dir)
@@ -301,9 +332,6 @@ def _stdin_bytes(input: str, options: Reading) -> bytes | None:
 
 def _run_settings(input: PathLike, options: Submitting) -> RunSettings:
     """The settings of a submitting job; an option left out takes the command line's default."""
-    # Here, not at the top: `report` and `validate` import this module and need no aiohttp.
-    from bulk_onboard.api.client import USER_AGENT, ApiConfig
-
     sandbox = options.get("sandbox", False)
     key = options.get("api_key")
     if not sandbox and not key:

@@ -37,9 +37,3 @@ def setup_logging(log_format: str, verbose: bool = False) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
     logger.propagate = False
-
-
-def current_format() -> str:
-    """The format the `bulk_onboard` logger writes in (`json` or `text`), for child processes."""
-    handlers = logging.getLogger("bulk_onboard").handlers
-    return "json" if any(isinstance(h.formatter, JsonFormatter) for h in handlers) else "text"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # an annotation only: the command line reads these defaults without aiohttp
-    from bulk_onboard.api.client import ApiConfig
+from bulk_onboard.api.config import ApiConfig
 
 DEFAULT_API_URL = "https://api.mailreach.co/api"
 DEFAULT_RATE = 10.0  # MailReach asks for < 20 requests/s per key

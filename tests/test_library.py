@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,34 @@ def test_a_refused_key_raises_key_refused_with_the_run_folder(tmp_path: Path) ->
     counts = bulk_onboard.RunResult.of(error.run_dir).counts
     assert counts["succeeded"] == 0
     assert counts["unprocessed"] + counts["failed"] == len(data_rows(SAMPLE))  # failed: locally
+
+
+def test_a_signal_while_the_reports_are_written_is_ignored_then_the_callers_handler_is_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job's exit code is decided when its loop ends: a Ctrl-C landing in the loop's shutdown
+    or the report writing must not raise into them. The caller's own handler is restored after."""
+    import bulk_onboard.reports.render as render
+
+    write_reports = render.render_reports_after
+
+    def interrupted(run_dir: Path) -> None:
+        os.kill(os.getpid(), signal.SIGINT)  # a late Ctrl-C, delivered before the next line
+        write_reports(run_dir)
+
+    monkeypatch.setattr(render, "render_reports_after", interrupted)
+    seen: list[int] = []
+    mine = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    try:
+        result = bulk_onboard.run(SAMPLE, sandbox=True, rate=None, out=tmp_path)
+        handler_after = signal.getsignal(signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)  # the caller's handler sees this one
+    finally:
+        signal.signal(signal.SIGINT, mine)
+    assert result.exit_code == ExitCode.SOME_FAILED
+    assert (result.run_dir / "report.html").is_file()
+    assert handler_after not in (signal.SIG_IGN, signal.default_int_handler)
+    assert seen == [signal.SIGINT]
 
 
 def test_the_async_twin_runs_in_the_callers_event_loop(tmp_path: Path) -> None:

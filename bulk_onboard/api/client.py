@@ -17,31 +17,13 @@ from typing import Any
 import aiohttp
 import orjson
 
+from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.base.printable import url_shown
 from bulk_onboard.base.redaction import Redactor
-from bulk_onboard.base.version import __version__
 from bulk_onboard.rows.request import secrets_in
 
-USER_AGENT = f"bulk-onboard/{__version__}"
 CONNECT_TIMEOUT_S = 10.0
 MAX_ERROR_BODY_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class ApiConfig:
-    base_url: str  # the part before /v1/...
-    api_key: str = ""  # never logged; kept out of repr below
-    bearer: bool = False  # send "X-Api-Key: Bearer <key>" (the usage guide's form)
-    # MailReach is known to answer 403 to some clients' default User-Agent: ours names the tool.
-    user_agent: str = USER_AGENT
-    timeout_s: float = 60.0  # overall deadline for one request, connect to last byte
-    concurrency: int = 32
-
-    def __repr__(self) -> str:
-        return (
-            f"ApiConfig(base_url={self.base_url!r}, bearer={self.bearer}, "
-            f"user_agent={self.user_agent!r})"
-        )
 
 
 @dataclass(frozen=True, slots=True)

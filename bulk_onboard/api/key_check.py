@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bulk_onboard.api.client import ApiConfig
+from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.api.retry_rules import Action
 from bulk_onboard.api.submit import Submission
 from bulk_onboard.base.printable import url_shown

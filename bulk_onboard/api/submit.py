@@ -1,10 +1,12 @@
 """Submitting one row: attempts under the shared throttle, the retry table, backoff, Retry-After.
 
 The loop is written by hand rather than with tenacity: each attempt must pass the shared throttle,
-a 429 pauses every worker (not just this one), a stop request must cut a backoff sleep short, and
-per-attempt facts (was the request possibly carried out? did every try fail to connect?) decide
-how an interrupted or abandoned row is reported. tenacity's strategies are values over its own
-call state; here the state is the row's.
+a 429 pauses every worker (not just this one), a stop request must cut a backoff sleep short and
+keep any new attempt from starting, and per-attempt facts (was the request possibly carried out?
+did every try fail to connect?) decide how an interrupted or abandoned row is reported. And the
+worker pool does not sleep out a backoff at all: it takes `attempt`, `retry_pause` and
+`before_resend` apart and holds the row in its delayed queue meanwhile (engine/work_queue.py).
+tenacity's strategies are values over its own call state; here the state is the row's.
 """
 
 from __future__ import annotations
@@ -52,9 +54,11 @@ class Submission:
     ambiguous: bool = False  # some attempt may have been carried out without us hearing back
     connect_failures: int = 0  # attempts that never reached the server
     retries: int = field(default=0)
+    started: float = 0.0  # the clock at the first attempt: time on the wire and in backoff
     # Why the id the last try carried was looked up during the retries (resend.AFTER_*), if it
     # was: what tells a created account from an updated one.
     learned_from: str | None = None
+    answered_at: float = 0.0  # the lookups' clock when the last answer came (resend.since)
 
 
 class Submitter:
@@ -89,38 +93,76 @@ class Submitter:
     ) -> Submission:
         """Send `body` until it is accepted, fails for good, the key is refused or we must stop."""
         result = Submission(Verdict(Action.RETRY))
-        started = answered_at = 0.0
-        # Only a connect can make an account, so only a connect is looked up before a resend.
-        resend = self._resend if path == IMAP_AUTH_PATH else None
-        while True:
-            await self._throttle.admit()
-            if not result.attempts:
-                started = self._clock()  # time on the wire and in backoff, not in the queue
-            result.attempts += 1
-            verdict = await self._attempt(result, method, path, body)
-            if resend is not None:
-                verdict = resend.reconsider(body, verdict)
-                answered_at = resend.since()
-            result.verdict = verdict
-            if verdict.action is not Action.RETRY or result.attempts >= self._policy.max_attempts:
+        while await self.attempt(result, body, path, method):
+            pause = self.retry_pause(result)
+            if pause is None:
                 break
-            pause = self._policy.backoff_s(result.attempts, self._rng)
-            if verdict.code == "rate_limited":
-                pause = verdict.retry_after_s if verdict.retry_after_s is not None else pause
-                self._throttle.pause(pause)
-            elif verdict.retry_after_s is not None:
-                pause = max(pause, verdict.retry_after_s)
-            result.retries += 1
             if await self._stopped_within(pause):
                 result.interrupted = True
                 break
-            if resend is not None:
-                resent = await resend.before_resend(body, result, answered_at)
-                if resent is None:
-                    break
-                body = resent
-        result.elapsed_ms = round((self._clock() - started) * 1000)
+            resent = await self.before_resend(result, body, path)
+            if resent is None:
+                break
+            body = resent
         return result
+
+    async def attempt(
+        self,
+        result: Submission,
+        body: dict[str, Any],
+        path: str = IMAP_AUTH_PATH,
+        method: str = "POST",
+    ) -> bool:
+        """One attempt, once the throttle admits it; its verdict goes into `result`.
+
+        False, with `result.interrupted`, when a stop came first: no request starts after a stop,
+        however long the attempt had waited for its slot.
+        """
+        if not await self._throttle.admit(self._stop):
+            result.interrupted = True
+            return False
+        if not result.attempts:
+            result.started = self._clock()  # time on the wire and in backoff, not in the queue
+        result.attempts += 1
+        verdict = await self._attempt(result, method, path, body)
+        if (resend := self._resend_on(path)) is not None:
+            verdict = resend.reconsider(body, verdict)
+            result.answered_at = resend.since()
+        result.verdict = verdict
+        result.elapsed_ms = round((self._clock() - result.started) * 1000)
+        return True
+
+    async def before_resend(
+        self, result: Submission, body: dict[str, Any], path: str = IMAP_AUTH_PATH
+    ) -> dict[str, Any] | None:
+        """The body of the next attempt, called once its backoff is over: with the account's id
+        when the last answer called for a lookup and it found one (api/resend.py); None when
+        the row must not be sent again (`result` then says how it ends)."""
+        resend = self._resend_on(path)
+        if resend is None:
+            return body
+        resent = await resend.before_resend(body, result, result.answered_at)
+        result.elapsed_ms = round((self._clock() - result.started) * 1000)
+        return resent
+
+    def _resend_on(self, path: str) -> Resend | None:
+        # Only a connect can make an account, so only a connect is looked up before a resend.
+        return self._resend if path == IMAP_AUTH_PATH else None
+
+    def retry_pause(self, result: Submission) -> float | None:
+        """Seconds to wait before the next attempt, or None when the row is done (accepted,
+        failed for good, or out of attempts). A 429 also holds back every worker that long."""
+        verdict = result.verdict
+        if verdict.action is not Action.RETRY or result.attempts >= self._policy.max_attempts:
+            return None
+        pause = self._policy.backoff_s(result.attempts, self._rng)
+        if verdict.code == "rate_limited":
+            pause = verdict.retry_after_s if verdict.retry_after_s is not None else pause
+            self._throttle.pause(pause)
+        elif verdict.retry_after_s is not None:
+            pause = max(pause, verdict.retry_after_s)
+        result.retries += 1
+        return pause
 
     async def _attempt(
         self, result: Submission, method: str, path: str, body: dict[str, Any]

@@ -31,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     box.add_argument("--rate-limit", type=float, default=None, help="429 past R requests/s")
     box.add_argument("--fail-rate", type=float, default=0.0, help="fraction answered 503")
     box.add_argument("--reset-rate", type=float, default=0.0, help="fraction dropped")
+    box.add_argument(
+        "--fail-first",
+        type=int,
+        default=0,
+        help="answer 503 to the first N imap_auth requests of each email",
+    )
     box.add_argument("--db", help="keep accounts in this SQLite file (default: memory)")
     box.add_argument("--seed", type=int, default=0, help="seed of the fault knobs' RNG")
     box.add_argument(
@@ -76,6 +82,7 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
             jitter_ms=args.jitter_ms,
             rate_limit=args.rate_limit,
             fail_rate=args.fail_rate,
+            fail_first=args.fail_first,
             reset_rate=args.reset_rate,
             db=args.db,
             seed=args.seed,

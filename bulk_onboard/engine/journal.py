@@ -11,10 +11,9 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 
-import numpy as np
 import orjson
 
 from bulk_onboard.base.atomic import FILE_MODE
@@ -25,7 +24,6 @@ COMMIT_EVERY_S = 1.0
 INSERT_BATCH_ROWS = 500  # rows held in memory before they go to SQLite (uncommitted)
 _INSERT = "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)"
 _ROWS_PER_QUERY = 500  # well under SQLite's limit on parameters
-RECENT_EMAILS = 50_000  # FirstRows: emails kept as text before they are folded into hashes
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcomes (
@@ -192,87 +190,3 @@ class Journal:
                 orjson.loads(fields),
                 None if original is None else orjson.loads(original),
             )
-
-
-class FirstRows:
-    """The first row of each email, for any number of rows, in about 12 bytes per email.
-
-    The latest emails are kept as they are; each `recent` of them are then folded into a sorted
-    array of their 64-bit hashes (never merged, so no copy of it all is ever made). A hash found
-    there counts as the same email only once `emails_of` (the journal, where every earlier row is
-    recorded) confirms its row holds that email: a collision never makes a row a duplicate, and an
-    email whose hash is taken is kept as it is.
-    """
-
-    def __init__(
-        self,
-        emails_of: Callable[[Collection[int]], dict[int, str]],
-        *,
-        key: Callable[[str], int] = hash,
-        recent: int = RECENT_EMAILS,
-    ) -> None:
-        self._emails_of = emails_of
-        self._key = key
-        self._recent_max = recent
-        self._recent: dict[str, int] = {}
-        self._collided: dict[str, int] = {}
-        self._folded: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted hashes, their rows)
-
-    def claim(self, first_rows: Sequence[tuple[str, int]]) -> dict[str, int]:
-        """Note the row of each email (distinct emails) that has none yet.
-
-        Returns the row noted earlier for each email that already had one.
-        """
-        earlier: dict[str, int] = {}
-        unseen: list[str] = []
-        for email, _ in first_rows:
-            row = self._recent.get(email)
-            if row is None:
-                row = self._collided.get(email)
-            if row is None:
-                unseen.append(email)
-            else:
-                earlier[email] = row
-        if unseen and self._folded:
-            earlier.update(self._confirmed(unseen))
-        for email, row in first_rows:
-            if email not in earlier:
-                self._recent[email] = row
-        if len(self._recent) >= self._recent_max:
-            self._fold()
-        return earlier
-
-    def _rows_by_hash(self, keys: np.ndarray) -> np.ndarray:
-        """The row folded under each key, or -1."""
-        rows = np.full(len(keys), -1, dtype=np.int64)
-        for hashes, their_rows in self._folded:
-            at = np.minimum(np.searchsorted(hashes, keys), len(hashes) - 1)
-            hit = hashes[at] == keys
-            rows[hit] = their_rows[at[hit]]
-        return rows
-
-    def _confirmed(self, emails: list[str]) -> dict[str, int]:
-        keys = np.fromiter(map(self._key, emails), dtype=np.int64, count=len(emails))
-        rows = self._rows_by_hash(keys)
-        candidates = {emails[i]: int(rows[i]) for i in np.flatnonzero(rows >= 0)}
-        if not candidates:
-            return {}
-        recorded = self._emails_of(candidates.values())
-        return {email: row for email, row in candidates.items() if recorded.get(row) == email}
-
-    def _fold(self) -> None:
-        emails = list(self._recent)
-        rows = np.fromiter(self._recent.values(), dtype=np.int32, count=len(emails))
-        keys = np.fromiter(map(self._key, emails), dtype=np.int64, count=len(emails))
-        # A hash folded before, or twice in this batch, belongs to another email too: keep such
-        # emails as text, so that each folded hash stands for exactly one email.
-        _, first, counts = np.unique(keys, return_index=True, return_counts=True)
-        keep = np.zeros(len(emails), dtype=bool)
-        keep[first[counts == 1]] = True
-        keep &= self._rows_by_hash(keys) < 0
-        for i in np.flatnonzero(~keep):
-            self._collided[emails[i]] = int(rows[i])
-        if keep.any():
-            order = np.argsort(keys[keep])
-            self._folded.append((keys[keep][order], rows[keep][order]))
-        self._recent.clear()

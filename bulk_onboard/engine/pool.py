@@ -1,5 +1,8 @@
 """The worker pool: a producer normalises rows into a bounded queue, N workers submit them.
 
+A worker sends one attempt at a time: a row to be retried goes back to the queue, due when its
+backoff ends (engine/work_queue.py), and the worker takes the next row meanwhile.
+
 Every row read is tracked in `pending` from the moment it is taken from the input until it
 settles, with no await in between, so whatever stops the run (a signal, an abort, cancellation)
 the final sweep finds every row that has not settled and reports it unprocessed.
@@ -16,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action
+from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action, Verdict
 from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed
 from bulk_onboard.engine import settle
 from bulk_onboard.engine.after_connect import AfterConnect, Connected
 from bulk_onboard.engine.stopping import StopControl
+from bulk_onboard.engine.work_queue import WorkQueue
 from bulk_onboard.engine.workspace_batches import WorkspaceBatches
 from bulk_onboard.errors import ExitCode
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
@@ -31,12 +35,25 @@ from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
 
 log = logging.getLogger("bulk_onboard")
+# Rows waiting out a backoff, per worker, before no new row is taken: at 25/s and a 1-8 s
+# backoff a storm keeps a few hundred waiting; a cap keeps a fast-failing API from filling memory.
+WAITING_PER_WORKER = 32
 
 
 @dataclass(slots=True)
 class PoolStats:
     api_requests: int = 0
     retries: int = 0
+
+
+@dataclass(slots=True)
+class _Job:
+    """A row in the workers' hands: its body and its submission once first sent."""
+
+    item: NormalisedRow
+    body: dict[str, object] | None = None  # the next attempt's (a lookup may add the id)
+    sent: settle.Sent | None = None  # what the first body carried, for the reports
+    sub: Submission | None = None
 
 
 class RowCheck(Protocol):
@@ -85,9 +102,10 @@ class Pool:
         self._workspaces = workspaces  # rows linked through an email workspace, in batches
         if workspaces is not None:
             workspaces.bind(self._settle, self._after_linked)
-        self._queue: asyncio.Queue[NormalisedRow | None] = asyncio.Queue(concurrency * 2)
+        self._work: WorkQueue[_Job] | None = None  # made in run(), on the running loop
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
+        self._maybe_sent: set[int] = set()  # rows waiting to retry after an ambiguous failure
         self._screen = Screen()
         self._unreachable_streak = 0
         self.stats = PoolStats()
@@ -98,12 +116,15 @@ class Pool:
 
     async def run(self, grace_s: float) -> None:
         """Process every row; on a stop request, drain in-flight requests for up to `grace_s`."""
-        work = asyncio.create_task(self._work())
+        self._work = WorkQueue(self._concurrency * 2, self._concurrency * WAITING_PER_WORKER)
+        work = asyncio.create_task(self._run_workers())
         requested = asyncio.create_task(self._stop.requested.wait())
         hard = asyncio.create_task(self._stop.hard.wait())
         try:
             await asyncio.wait({work, requested}, return_when=asyncio.FIRST_COMPLETED)
             if not work.done():
+                # Rows waiting out a backoff are settled now, not when their backoff ends.
+                self._work.release_waiting()
                 await asyncio.wait({work, hard}, timeout=grace_s, return_when="FIRST_COMPLETED")
                 if not work.done():
                     log.warning("Abandoning %d requests still in flight.", len(self._inflight))
@@ -115,7 +136,7 @@ class Pool:
             hard.cancel()
             self._sweep()
 
-    async def _work(self) -> None:
+    async def _run_workers(self) -> None:
         async with asyncio.TaskGroup() as group:
             for _ in range(self._concurrency):
                 group.create_task(self._worker())
@@ -144,7 +165,8 @@ class Pool:
             if (interim := self._interim(row)) is not None:
                 self._settle(interim)
                 continue
-            why = Unprocessed.UNKNOWN_OUTCOME if row in self._inflight else reason
+            maybe_sent = row in self._inflight or row in self._maybe_sent
+            why = Unprocessed.UNKNOWN_OUTCOME if maybe_sent else reason
             self._settle(outcomes.unprocessed(row, email, why))
         for raw in self._rows:
             item = normalise(raw, self._columns, self._options)
@@ -153,63 +175,121 @@ class Pool:
                 self._settle(outcome or outcomes.unprocessed(item.row, item.email, reason))
 
     async def _produce(self) -> None:
-        for raw in self._rows:
-            item = normalise(raw, self._columns, self._options)
-            if self._wanted is not None and not self._wanted(item):
-                self._screen.remember(item)  # a later repeat of its email is still a duplicate
-                continue
-            self._pending[item.row] = item.email
-            # Rows that fail locally are reported as such even after a stop: no API needed.
-            if outcome := self._screen.reject(self._screened(raw, item)):
-                self._settle(outcome)
-                continue
-            if self._stop.requested.is_set():
-                self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
-                continue
-            await self._queue.put(item)
-        for _ in range(self._concurrency):
-            await self._queue.put(None)
-
-    async def _worker(self) -> None:
-        while (item := await self._queue.get()) is not None:
-            if self._stop.requested.is_set():
-                self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
-                continue
-            if item.workspace is not None:
-                assert self._workspaces is not None  # only `run` routes rows to workspaces
-                await self._workspaces.add(item)
-                continue
-            if self._after is not None and (earlier := self._after.earlier(item)) is not None:
-                # Connected by an earlier run: only its settings and tags are left to send.
-                self._settle(await self._after.finish(item, earlier))
-                continue
-            if self._preflight is not None:
-                checked = await self._preflight(item)
-                if isinstance(checked, Outcome):
-                    self._settle(checked)
+        assert self._work is not None
+        try:
+            for raw in self._rows:
+                item = normalise(raw, self._columns, self._options)
+                if self._wanted is not None and not self._wanted(item):
+                    self._screen.remember(item)  # a later repeat of its email is still a duplicate
+                    continue
+                self._pending[item.row] = item.email
+                # Rows that fail locally are reported as such even after a stop: no API needed.
+                if outcome := self._screen.reject(self._screened(raw, item)):
+                    self._settle(outcome)
                     continue
                 if self._stop.requested.is_set():
                     self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
                     continue
-                item = checked
-            assert item.request is not None
-            self._inflight.add(item.row)
-            body = item.request.to_body() if self._body_for is None else self._body_for(item)
-            sent = settle.Sent.of(body)
-            sub = await self._submitter.submit(body)
-            self._inflight.discard(item.row)
-            self.stats.api_requests += sub.attempts
-            self.stats.retries += sub.retries
-            outcome = self._outcome_of(item, sub, sent)
-            if (
-                self._after is not None
-                and outcome.status is Status.SUCCEEDED
-                and outcome.fields.get("account_id") is not None
-                and self._after.needed(item)
-            ):
-                connected = Connected(outcome.fields, ())
-                outcome = await self._after.finish(item, connected, sub.attempts)
-            self._settle(outcome)
+                await self._work.put_new(_Job(item))
+        finally:
+            self._work.close()
+
+    async def _worker(self) -> None:
+        assert self._work is not None
+        while (job := await self._work.get()) is not None:
+            delay_s = await self._step(job)
+            if delay_s is None:
+                self._work.done()
+            else:
+                self._work.retry_at(job, delay_s)
+
+    async def _step(self, job: _Job) -> float | None:
+        """Send one attempt of a job's row, or settle it; the backoff before its next attempt,
+        None once it is settled."""
+        if self._stop.requested.is_set():
+            self._settle(self._stopped(job))
+            return None
+        if job.sub is None:
+            if not await self._first_step(job):
+                return None
+            job.sub = Submission(Verdict(Action.RETRY))
+        elif not await self._before_resend(job):
+            return None
+        item, sub = job.item, job.sub
+        assert job.body is not None
+        assert job.sent is not None
+        self._inflight.add(item.row)
+        sent = await self._submitter.attempt(sub, job.body)
+        self._inflight.discard(item.row)
+        if sent:
+            self.stats.api_requests += 1
+            delay_s = self._submitter.retry_pause(sub)
+            if delay_s is not None:
+                self.stats.retries += 1
+                if not self._stop.requested.is_set():
+                    if sub.ambiguous:
+                        self._maybe_sent.add(item.row)
+                    return delay_s
+                sub.interrupted = True  # a stop came while it was on the wire: no retry now
+        self._maybe_sent.discard(item.row)
+        outcome = self._outcome_of(item, sub, job.sent)
+        if (
+            self._after is not None
+            and outcome.status is Status.SUCCEEDED
+            and outcome.fields.get("account_id") is not None
+            and self._after.needed(item)
+        ):
+            # The settings and tag links, through the same submitter (engine/after_connect.py).
+            outcome = await self._after.finish(item, Connected(outcome.fields, ()), sub.attempts)
+        self._settle(outcome)
+        return None
+
+    async def _first_step(self, job: _Job) -> bool:
+        """Preflight the row (`run --preflight`) and build its body; False if it is settled
+        (or handed on: an email workspace row, or one connected by an earlier run)."""
+        item = job.item
+        if item.workspace is not None:
+            assert self._workspaces is not None  # only `run` routes rows to workspaces
+            await self._workspaces.add(item)
+            return False
+        if self._after is not None and (earlier := self._after.earlier(item)) is not None:
+            # Connected by an earlier run: only its settings and tags are left to send.
+            self._settle(await self._after.finish(item, earlier))
+            return False
+        if self._preflight is not None:
+            checked = await self._preflight(item)
+            if isinstance(checked, Outcome):
+                self._settle(checked)
+                return False
+            if self._stop.requested.is_set():
+                self._settle(outcomes.unprocessed(item.row, item.email, self._stop.reason))
+                return False
+            item = job.item = checked
+        assert item.request is not None
+        job.body = item.request.to_body() if self._body_for is None else self._body_for(item)
+        job.sent = settle.Sent.of(job.body)
+        return True
+
+    async def _before_resend(self, job: _Job) -> bool:
+        """A row due again after its backoff: look its email up first when its last answer
+        calls for it (api/resend.py), for the id to send; False if it is settled instead."""
+        assert job.sub is not None
+        assert job.body is not None
+        assert job.sent is not None
+        body = await self._submitter.before_resend(job.sub, job.body)
+        if body is None:
+            self._maybe_sent.discard(job.item.row)
+            self._settle(self._outcome_of(job.item, job.sub, job.sent))
+            return False
+        job.body = body
+        return True
+
+    def _stopped(self, job: _Job) -> Outcome:
+        """The unprocessed outcome of a row taken after a stop: never sent again."""
+        self._maybe_sent.discard(job.item.row)
+        sent = job.sub is not None and job.sub.ambiguous
+        why = Unprocessed.UNKNOWN_OUTCOME if sent else self._stop.reason
+        return outcomes.unprocessed(job.item.row, job.item.email, why)
 
     def _screened(self, raw: RawRow, item: NormalisedRow) -> NormalisedRow:
         """The row as screening sees it: the preflight completes rows lacking only servers."""

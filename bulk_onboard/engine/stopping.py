@@ -64,3 +64,7 @@ def signals_handled(stop: StopControl) -> Iterator[None]:
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
+            # Not the default handler asyncio puts back: a late signal would raise
+            # KeyboardInterrupt into the loop's shutdown or the reports being written, and the
+            # job's exit code is already decided. The library gives the caller's back after.
+            signal.signal(signum, signal.SIG_IGN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime
 from operator import attrgetter
@@ -12,9 +13,9 @@ from pathlib import Path
 from bulk_onboard.base.outcomes import Outcome, Status
 from bulk_onboard.base.printable import printable
 from bulk_onboard.base.version import __version__
-from bulk_onboard.engine.journal import FirstRows, Journal
 from bulk_onboard.errors import ExitCode, InputError
 from bulk_onboard.reports.csv_reports import ReportWriter, write_json
+from bulk_onboard.rows.first_rows import FirstRows
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.request import ConnectRequest
 from bulk_onboard.rows.screening import Screen
@@ -88,9 +89,11 @@ def validate_job(
 
     previous_latest = latest_target(out)
     run_dir = create_run_dir(out, input_path)
-    journal = Journal(run_dir)
+    # No journal: a validate has nothing to resume, and its reports are written as rows settle.
     options = NormaliseOptions(default_provider=default_provider)
-    first_rows = FirstRows(journal.emails_of)
+    first_rows = FirstRows()
+    counts: Counter[str] = Counter()
+    error_codes: Counter[str] = Counter()
     total = 0
     try:
         with ReportWriter(
@@ -102,15 +105,14 @@ def validate_job(
                 screen = _screen_for(items, first_rows)
                 for item in items:
                     outcome = screen.reject(item) or valid_outcome(item)
-                    journal.record(outcome)
+                    counts[outcome.status] += 1
+                    if outcome.status is Status.FAILED:
+                        error_codes[outcome.fields["error_code"]] += 1
                     reports.write(outcome)
-            journal.commit()
     except InputError:
         # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
-        journal.close()
         discard_run_dir(out, run_dir, previous_latest)
         raise
-    counts = journal.counts()
     code = ExitCode.OK if counts.get(Status.FAILED, 0) == 0 else ExitCode.SOME_FAILED
     write_json(
         run_dir / "manifest.json",
@@ -135,8 +137,7 @@ def validate_job(
             "started_at": started_at.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
             "exit_code": int(code),
-            "error_codes": dict(journal.error_codes()),
+            "error_codes": dict(error_codes),
         },
     )
-    journal.close()
     return code, run_dir

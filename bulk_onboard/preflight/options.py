@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ssl
 from pathlib import Path
 
 from bulk_onboard.errors import UsageError
@@ -90,6 +89,8 @@ def preflight_settings(args: argparse.Namespace, concurrency: int) -> PreflightS
         allow_plaintext=args.allow_plaintext,
         dkim_selector=args.dkim_selector,
     )
+    import ssl  # loaded only when a command that checks runs, not for --help
+
     try:
         settings.tls_context()
     except (OSError, ssl.SSLError):

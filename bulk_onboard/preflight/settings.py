@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_CHECK_TIMEOUT_S = 20.0  # overall deadline of one check (DNS, IMAP login or SMTP AUTH)
 DEFAULT_CONCURRENCY = 32
@@ -67,6 +69,8 @@ class PreflightSettings:
 
     def tls_context(self) -> ssl.SSLContext:
         """A client context that verifies the chain and the host name, always."""
+        import ssl  # only a check needs it; the command line's --help does not
+
         if self.ca_file is None:
             return ssl.create_default_context()
         return ssl.create_default_context(cafile=str(self.ca_file))

@@ -20,7 +20,7 @@ from bulk_onboard.base.atomic import atomic_writer
 from bulk_onboard.base.outcomes import Outcome, Status
 from bulk_onboard.runs.files import REPORT_FILES
 
-if TYPE_CHECKING:  # a parameter's type: rendering reports (a child process) needs no journal
+if TYPE_CHECKING:  # a parameter's type: rendering reports needs no journal (nor numpy)
     from bulk_onboard.engine.journal import Journal
 
 # SPEC.md's columns, first and in its order; the tool's own follow (an extension, never a change).

@@ -77,7 +77,7 @@ def render_html(folder: RunFolder) -> str:
         input_name=input_name,
         facts=_facts(data),
         tones=TONES,
-        chart=Markup(chart),  # noqa: S704 - matplotlib's SVG writer escaped the text in it
+        chart=Markup(chart),  # noqa: S704 - charts.py escapes every text it puts in the SVG
         chart_label=_chart_label(data.score_bins),
         no_scores=NO_SCORES.get(data.command, NO_SCORES_ELSE),
         check_labels=[label for _, label in DNS_CHECKS],

@@ -1,7 +1,7 @@
 """report.html's Jinja2 template, CSS included: the page must open with no network and no files.
 
 Autoescaping is on, so every value from a run folder is text in the page (a mailbox named
-`<script>` stays text); only the chart, SVG the matplotlib writer escaped itself, is marked safe.
+`<script>` stays text); only the chart, SVG whose every text charts.py escaped, is marked safe.
 The Content-Security-Policy forbids every fetch and every script: the page needs neither.
 """
 

@@ -1,28 +1,19 @@
 """results.xlsx: a run folder's reports as one workbook, streamed row by row.
 
-openpyxl's write-only mode keeps memory flat: each row goes to disk as it is appended. A sheet
-is Summary (summary.json's figures, then each error code with its count and hint) or one
-report. Every cell is a number or text, never a formula; text keeps the CSV's escaping (a
-leading '), so it reads as in the CSV and stays inert if someone saves the sheet as CSV again.
+Each row goes into the zip as it is read (`xlsx_writer`), so memory stays flat. A sheet is
+Summary (summary.json's figures, then each error code with its count and hint) or one report.
+Every cell is a number or text, never a formula; text keeps the CSV's escaping (a leading '), so
+it reads as in the CSV and stays inert if someone saves the sheet as CSV again.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import chain, islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.formatting.formatting import ConditionalFormattingList
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.dimensions import ColumnDimension, DimensionHolder
-from openpyxl.worksheet.filters import AutoFilter
+from typing import Any
 
 from bulk_onboard.base.atomic import atomic_bytes_writer
 from bulk_onboard.base.hints import hint_for
@@ -36,6 +27,7 @@ from bulk_onboard.reports.workbook_styles import (
     fill_rules,
     own_columns,
 )
+from bulk_onboard.reports.xlsx_writer import ILLEGAL_XML, Sheet, Workbook, column_letter
 from bulk_onboard.runs.read import RunFolder
 from bulk_onboard.runs.summary_table import DRY_RUN_NOTE
 
@@ -50,26 +42,8 @@ ERROR_CODES_HEADER = ("error_code", "count", "hint")
 # A plain number; longer ones stay text, as Excel keeps 15 significant digits. No leading zero,
 # which a number would lose.
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,15})?")
-# openpyxl types a str starting with "=" as a formula and "#N/A" and its kind as errors; only
-# those cells need a forced text cell, as a Cell object per cell would slow every row.
-_TYPED_STARTS = ("=", "#")
-_BOLD = Font(bold=True)
 
-_Value = str | int | float | Cell | None
-
-
-if TYPE_CHECKING:
-
-    class _Sheet(WriteOnlyWorksheet):
-        """A write-only worksheet as it is at run time: its stub omits what these get from
-        Worksheet._setup."""
-
-        auto_filter: AutoFilter
-        column_dimensions: DimensionHolder[str, ColumnDimension]
-        conditional_formatting: ConditionalFormattingList
-
-else:
-    _Sheet = WriteOnlyWorksheet
+_Value = str | int | float | None
 
 
 def write_workbook(folder: RunFolder, *, max_rows: int = EXCEL_MAX_DATA_ROWS) -> Path:
@@ -78,35 +52,25 @@ def write_workbook(folder: RunFolder, *, max_rows: int = EXCEL_MAX_DATA_ROWS) ->
     A report longer than `max_rows` is cut there, and one wider than Excel's columns at its
     last column, each with a note on the Summary sheet.
     """
-    book = Workbook(write_only=True)
-    # Sheets keep the order they were created in; Summary, first, is filled in last.
-    summary = _new_sheet(book, SUMMARY_TITLE)
-    notes = [
-        note
-        for report in folder.reports()
-        for note in _write_report(
-            _new_sheet(book, SHEET_TITLES[report]),
-            folder,
-            report,
-            min(max_rows, PREVIEW_ROWS.get(report, max_rows)),
-            "a preview" if report in PREVIEW_ROWS else "Excel's limit",
-        )
-    ]
-    _write_summary(summary, folder.summary, _hints(folder), notes)
     target = folder.path / WORKBOOK_FILE
-    with atomic_bytes_writer(target) as handle:
-        book.save(handle)
+    with atomic_bytes_writer(target) as handle, Workbook(handle) as book:
+        notes: list[str] = []
+        # Summary comes first in the workbook but is written last, when the notes are known.
+        for position, report in enumerate(folder.reports(), start=1):
+            notes += _write_report(
+                book,
+                position,
+                folder,
+                report,
+                min(max_rows, PREVIEW_ROWS.get(report, max_rows)),
+                "a preview" if report in PREVIEW_ROWS else "Excel's limit",
+            )
+        _write_summary(book, folder.summary, _hints(folder), notes)
     return target
 
 
-def _new_sheet(book: Workbook, title: str) -> _Sheet:
-    sheet: _Sheet = book.create_sheet(title)
-    sheet.freeze_panes = "A2"  # before the first row: write-only mode writes the view first
-    return sheet
-
-
 def _write_report(
-    sheet: _Sheet, folder: RunFolder, report: str, max_rows: int, why: str
+    book: Workbook, position: int, folder: RunFolder, report: str, max_rows: int, why: str
 ) -> list[str]:
     """Stream one report into its sheet; a note for each way it was cut (rows, columns)."""
     name = folder.file(report).name
@@ -121,21 +85,19 @@ def _write_report(
         header = header[:EXCEL_MAX_COLUMNS]
         rows = (cells[:EXCEL_MAX_COLUMNS] for cells in rows)
     sample = list(islice(rows, min(WIDTH_SAMPLE_ROWS, max_rows)))
-    _set_widths(sheet, column_widths(header, sample))
-    sheet.append(_header(sheet, header))
     own = own_columns(report, header)
-    numbers = frozenset(i for i, name in enumerate(own) if name in NUMBER_COLUMNS)
-    written = 0
-    for cells in islice(chain(sample, rows), max_rows):
-        sheet.append(
-            [_number(sheet, c) if i in numbers else _text(sheet, c) for i, c in enumerate(cells)]
-        )
-        written += 1
-    last_row = written + 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(max(len(header), 1))}{last_row}"
-    for cell_range, rule in fill_rules(own, last_row):
-        sheet.conditional_formatting.add(cell_range, rule)
-    left_out = sum(1 for _ in rows)
+    numbers = [i for i, name in enumerate(own) if name in NUMBER_COLUMNS]
+    with book.sheet(SHEET_TITLES[report], position, column_widths(header, sample)) as sheet:
+        sheet.header([_clean(name) for name in header])
+        for cells in islice(chain(sample, rows), max_rows):
+            shown: list[_Value] = _texts(cells)
+            for i in numbers:
+                if i < len(cells) and _NUMBER.fullmatch(cells[i]):
+                    shown[i] = float(cells[i]) if "." in cells[i] else int(cells[i])
+            sheet.append(shown)
+        written = sheet.rows - 1
+        _finish_table(sheet, len(header), own)
+    left_out = _left_out(folder, report, written, rows)
     if left_out:
         notes.append(
             f"{SHEET_TITLES[report]} shows the first {written:,} of {written + left_out:,} rows"
@@ -144,8 +106,25 @@ def _write_report(
     return notes
 
 
+def _left_out(folder: RunFolder, report: str, written: int, rest: Iterator[Sequence[str]]) -> int:
+    """The report's rows not written: from summary.json's count of a previewed report (valid.csv
+    of a million rows takes seconds to read through), else by reading the rest."""
+    count = folder.summary.get(report)
+    if report in PREVIEW_ROWS and isinstance(count, int) and not isinstance(count, bool):
+        return max(count - written, 0)
+    return sum(1 for _ in rest)
+
+
+def _finish_table(sheet: Sheet, columns: int, own: Sequence[str]) -> None:
+    """The filter over the rows written, and the fill rules of the report's own columns."""
+    last_row = sheet.rows
+    sheet.auto_filter = f"A1:{column_letter(max(columns, 1))}{last_row}"
+    for cell_range, formula, colour in fill_rules(own, last_row):
+        sheet.fill(cell_range, formula, colour)
+
+
 def _write_summary(
-    sheet: _Sheet, summary: Mapping[str, Any], hints: Mapping[str, str], notes: Sequence[str]
+    book: Workbook, summary: Mapping[str, Any], hints: Mapping[str, str], notes: Sequence[str]
 ) -> None:
     figures = [(label, _plain(value)) for label, value in _figures(summary)]
     if summary.get("dry_run"):
@@ -157,16 +136,16 @@ def _write_summary(
         for code, count in (codes.items() if isinstance(codes, dict) else ())
     ]
     shown = [[str(cell) for cell in row] for row in (*figures, *errors)]
-    _set_widths(sheet, column_widths(ERROR_CODES_HEADER, shown))
-    sheet.append(_header(sheet, SUMMARY_HEADER))
-    for label, value in figures:
-        sheet.append([_text(sheet, label), _cell(sheet, value)])
-    sheet.auto_filter.ref = f"A1:B{len(figures) + 1}"  # the figures; the codes are a table apart
-    if errors:
-        sheet.append([])
-        sheet.append(_header(sheet, ERROR_CODES_HEADER))
-        for code, count, hint in errors:
-            sheet.append([_text(sheet, code), _cell(sheet, count), _text(sheet, hint)])
+    with book.sheet(SUMMARY_TITLE, 0, column_widths(ERROR_CODES_HEADER, shown)) as sheet:
+        sheet.header(SUMMARY_HEADER)
+        for label, value in figures:
+            sheet.append([_text(label), _cell(value)])
+        sheet.auto_filter = f"A1:B{len(figures) + 1}"  # the figures; the codes are a table apart
+        if errors:
+            sheet.append([])
+            sheet.header(ERROR_CODES_HEADER)
+            for code, count, hint in errors:
+                sheet.append([_text(code), _cell(count), _text(hint)])
 
 
 def _figures(summary: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -195,25 +174,11 @@ def _hints(folder: RunFolder) -> dict[str, str]:
     return hints
 
 
-def _set_widths(sheet: _Sheet, widths: Sequence[float]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def _header(sheet: _Sheet, names: Sequence[str]) -> list[_Value]:
-    cells: list[_Value] = []
-    for name in names:
-        cell = _string_cell(sheet, _clean(name))
-        cell.font = _BOLD
-        cells.append(cell)
-    return cells
-
-
 def _plain(value: Any) -> str | int | float:
     """A summary.json value as a cell shows it."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, int) or (isinstance(value, float) and math.isfinite(value)):
         return value
     if value is None:
         return ""
@@ -222,36 +187,30 @@ def _plain(value: Any) -> str | int | float:
     return str(value)
 
 
-def _cell(sheet: _Sheet, value: str | int | float) -> _Value:
-    return _text(sheet, value) if isinstance(value, str) else value
+def _cell(value: str | int | float) -> _Value:
+    return _text(value) if isinstance(value, str) else value
 
 
-def _number(sheet: _Sheet, text: str) -> _Value:
-    if _NUMBER.fullmatch(text):
-        return float(text) if "." in text else int(text)
-    return _text(sheet, text)
+def _texts(cells: Sequence[str]) -> list[_Value]:
+    """A row's cells as text cells; one test of the whole row spares the common row a call
+    per cell."""
+    joined = "".join(cells)
+    if len(joined) <= EXCEL_MAX_CELL_CHARS and ILLEGAL_XML.search(joined) is None:
+        return [c or None for c in cells]
+    return [_text(c) for c in cells]
 
 
-def _text(sheet: _Sheet, text: str) -> _Value:
-    if not text:
-        return None  # no cell at all: smaller and faster than an empty string
-    text = _clean(text)
-    return _string_cell(sheet, text) if text.startswith(_TYPED_STARTS) else text
+def _text(text: str) -> str | None:
+    return _clean(text) if text else None  # no cell at all: smaller and faster than ""
 
 
 def _clean(text: str) -> str:
-    """`text` with the control characters XML can't hold shown as escapes (\\x01), cut to
-    what an Excel cell holds."""
-    if ILLEGAL_CHARACTERS_RE.search(text) is not None:
-        text = ILLEGAL_CHARACTERS_RE.sub(
-            lambda m: m.group().encode("unicode_escape").decode(), text
+    """`text` with the characters XML can't hold shown as escapes (\\x01), cut to what an
+    Excel cell holds."""
+    if ILLEGAL_XML.search(text) is not None:
+        text = ILLEGAL_XML.sub(
+            lambda m: m.group().encode("unicode_escape", "backslashreplace").decode(), text
         )
     if len(text) > EXCEL_MAX_CELL_CHARS:
         text = text[: EXCEL_MAX_CELL_CHARS - len(_CUT)] + _CUT
     return text
-
-
-def _string_cell(sheet: _Sheet, text: str) -> Cell:
-    cell = WriteOnlyCell(sheet, text)
-    cell.data_type = "s"
-    return cell

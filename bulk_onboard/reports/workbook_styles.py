@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from openpyxl.formatting.rule import Rule
-from openpyxl.styles import PatternFill
-from openpyxl.styles.differential import DifferentialStyle
-from openpyxl.utils import get_column_letter
-
 from bulk_onboard.api.accounts import SCORE_FIELDS
 from bulk_onboard.reports.csv_reports import FAILED_COLUMNS
+from bulk_onboard.reports.xlsx_writer import column_letter
 
 # Excel's own "bad", "neutral" and "good" cell fills.
 RED = "FFC7CE"
@@ -102,25 +98,27 @@ def column_widths(header: Sequence[str], sample: Sequence[Sequence[str]]) -> lis
     return [float(min(MAX_WIDTH, max(MIN_WIDTH, width + _PADDING))) for width in widths]
 
 
-def fill_rules(header: Sequence[str], last_row: int) -> list[tuple[str, Rule]]:
-    """The (cell range, rule) pairs colouring a sheet's data rows, row 2 to `last_row`."""
+def fill_rules(header: Sequence[str], last_row: int) -> list[tuple[str, str, str]]:
+    """The (cell range, formula, fill) rules colouring a sheet's data rows, row 2 to
+    `last_row`; each formula is written for the range's first cell."""
     if last_row < 2:
         return []  # no data row: a range like E2:E1 would be invalid
-    pairs = []
+    rules = []
     for index, name in enumerate(header, start=1):
-        letter = get_column_letter(index)
+        letter = column_letter(index)
         cells = f"{letter}2:{letter}{last_row}"
-        pairs += [(cells, rule) for rule in _column_rules(name, f"{letter}2")]
-    return pairs
+        rules += [(cells, formula, fill) for formula, fill in _column_rules(name, f"{letter}2")]
+    return rules
 
 
-def _column_rules(name: str, first_cell: str) -> list[Rule]:
-    """The fill rules of a column named `name` whose first data cell is `first_cell`."""
+def _column_rules(name: str, first_cell: str) -> list[tuple[str, str]]:
+    """The (formula, fill) rules of a column named `name` whose first data cell is
+    `first_cell`."""
     if name in SCORED_COLUMNS:
-        return [_rule(_band(first_cell, low, below), fill) for low, below, fill in SCORE_BANDS]
+        return [(_band(first_cell, low, below), fill) for low, below, fill in SCORE_BANDS]
     fills = FLAG_FILLS.get(name, (None, None))
     return [
-        _rule(f'{first_cell}="{word}"', fill)
+        (f'{first_cell}="{word}"', fill)
         for word, fill in zip(("true", "false"), fills, strict=True)
         if fill is not None
     ]
@@ -133,10 +131,3 @@ def _band(cell: str, low: float | None, below: float | None) -> str:
     if below is not None:
         tests.append(f"{cell}<{below:g}")
     return f"AND({','.join(tests)})"
-
-
-def _rule(formula: str, colour: str) -> Rule:
-    fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
-    return Rule(
-        type="expression", formula=[formula], stopIfTrue=True, dxf=DifferentialStyle(fill=fill)
-    )

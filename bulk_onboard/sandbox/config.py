@@ -27,6 +27,7 @@ class SandboxConfig:
     # 429 + Retry-After past R admitted requests in any sliding 1 s window, across all of /v1.
     rate_limit: float | None = None
     fail_rate: float = 0.0  # fraction of /v1 requests answered 503
+    fail_first: int = 0  # the first N imap_auth requests of each email are answered 503
     reset_rate: float = 0.0  # fraction of /v1 requests whose connection is dropped unanswered
     db: str | None = None  # SQLite file instead of memory
     seed: int = 0  # seeds the one RNG behind the fault knobs, so test runs are reproducible
@@ -54,6 +55,8 @@ class SandboxConfig:
             problems.append("latency_ms and jitter_ms must not be negative")
         if self.rate_limit is not None and self.rate_limit <= 0:
             problems.append("rate_limit must be positive")
+        if self.fail_first < 0:
+            problems.append("fail_first must not be negative")
         if self.revoke_after is not None and self.revoke_after < 0:
             problems.append("revoke_after must not be negative")
         if self.task_delay_s < 0:

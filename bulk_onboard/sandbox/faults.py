@@ -20,13 +20,14 @@ RATE_WINDOW_S = 1.0
 class Faults:
     """Per-app fault state: the RNG and the sliding window of admitted arrival times."""
 
-    __slots__ = ("_admitted", "_clock", "_config", "_rng")
+    __slots__ = ("_admitted", "_clock", "_config", "_rng", "_tries")
 
     def __init__(self, config: SandboxConfig, clock: Callable[[], float]) -> None:
         self._config = config
         self._rng = random.Random(config.seed)
         self._clock = clock
         self._admitted: deque[float] = deque()
+        self._tries: dict[str, int] = {}  # imap_auth requests seen per email (fail_first)
 
     def drop_connection(self) -> bool:
         """Whether this request's connection is to be closed without an answer."""
@@ -56,6 +57,12 @@ class Faults:
         """Whether this request is to be answered 503."""
         rate = self._config.fail_rate
         return rate > 0.0 and self._rng.random() < rate
+
+    def fail_first_tries(self, email: str) -> bool:
+        """Whether this imap_auth request for `email` is one of its first `fail_first`."""
+        tries = self._tries.get(email, 0) + 1
+        self._tries[email] = tries
+        return tries <= self._config.fail_first
 
     def delay_s(self) -> float:
         """The latency to add to this request: the base plus uniform jitter, in seconds."""

@@ -126,6 +126,10 @@ async def _through_faults(
         )
     if faults.fail():
         return error(503, "Service unavailable")
+    if state.config.fail_first and request.path == IMAP_AUTH_PATH:
+        email = await _email_of(request)
+        if email is not None and faults.fail_first_tries(email):
+            return error(503, "Service unavailable", email=email)
     delay_s = faults.delay_s()
     if delay_s > 0.0:
         await asyncio.sleep(delay_s)
@@ -144,6 +148,16 @@ async def _answer_errors(request: web.Request, handler: Handler) -> web.StreamRe
         return error(400, str(exc))
     except AccountError as exc:
         return error(exc.status, str(exc))
+
+
+async def _email_of(request: web.Request) -> str | None:
+    """The email of an imap_auth body, or None (the route itself answers a bad body)."""
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return None
+    email = body.get("email") if isinstance(body, dict) else None
+    return email.strip().lower() if isinstance(email, str) else None
 
 
 def _key_accepted(request: web.Request, state: SandboxState) -> bool:

@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bulk_onboard.api.client import ApiClient, ApiConfig
+from bulk_onboard.api.client import ApiClient
+from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.api.listing import ListingFailed, list_accounts
 from bulk_onboard.api.submit import RetryPolicy
 from bulk_onboard.api.throttle import Throttle

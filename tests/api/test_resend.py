@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 
 from bulk_onboard.api.account_ids import AccountIds
-from bulk_onboard.api.client import ApiClient, ApiConfig
+from bulk_onboard.api.client import ApiClient
+from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.api.listing import Listing, ListingFailed, LiveAccount, list_accounts
 from bulk_onboard.api.resend import AFTER_AMBIGUOUS, AFTER_TAKEN, Resend
 from bulk_onboard.api.retry_rules import EMAIL_TAKEN, Action, Verdict, classify_transport

@@ -90,3 +90,40 @@ async def test_shorter_pause_does_not_shorten_a_longer_one() -> None:
     throttle.pause(0.5)
     await throttle.admit()
     assert fake.now >= 3.0
+
+
+async def test_a_stop_ends_the_wait_for_a_slot_and_starts_nothing() -> None:
+    throttle = Throttle(1)
+    stop = asyncio.Event()
+    assert await throttle.admit(stop)  # the first slot is now
+    waiting = asyncio.create_task(throttle.admit(stop))  # the next is a second away
+    await asyncio.sleep(0.05)
+    stop.set()
+    assert await asyncio.wait_for(waiting, 0.5) is False
+    assert await throttle.admit(stop) is False  # already stopped: no wait, no start
+
+
+async def test_a_stop_ends_a_429_pause_and_starts_nothing() -> None:
+    throttle = Throttle(None)
+    stop = asyncio.Event()
+    throttle.pause(30)
+    waiting = asyncio.create_task(throttle.admit(stop))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    stop.set()
+    assert await asyncio.wait_for(waiting, 0.5) is False
+
+
+async def test_a_stop_ends_a_wait_on_an_injected_clock_too() -> None:
+    fake = FakeTime()
+    stop = asyncio.Event()
+
+    async def never_wakes(seconds: float) -> None:
+        await asyncio.Event().wait()  # only the stop can end this nap
+
+    throttle = Throttle(1, clock=fake.clock, sleep=never_wakes)
+    assert await throttle.admit(stop)
+    waiting = asyncio.create_task(throttle.admit(stop))
+    await asyncio.sleep(0.01)
+    stop.set()
+    assert await asyncio.wait_for(waiting, 0.5) is False

@@ -41,7 +41,7 @@ from tests.support.fault_proxy import (
     Reset,
     fault_proxy,
 )
-from tests.support.sandbox_process import SANDBOX_KEY, sandbox_process
+from tests.support.sandbox_process import SANDBOX_KEY, SandboxProcess, sandbox_process
 
 FAST = ["--rate", "0", "--backoff", "0.01", "--no-progress"]
 JOURNAL_COMMIT_EVERY_S = 1.0  # bulk_onboard.engine.journal.COMMIT_EVERY_S, restated as the contract
@@ -272,10 +272,96 @@ def test_a_signal_mid_run_drains_in_flight_rows_and_leaves_the_rest_interrupted(
     assert "Run folder:" in result.stdout
 
 
+# After a stop no request may start: a row's arrival at the server later than this after the
+# signal was sent can only be a request started after it (loopback takes microseconds).
+ARRIVAL_SLACK_S = 0.05
+
+
+def arrived_after(box: SandboxProcess, when: float) -> list[dict[str, object]]:
+    return [r for r in box.imap_auth() if r["t"] > when + ARRIVAL_SLACK_S]
+
+
+@pytest.mark.timeout(60)
+def test_a_signal_under_a_rate_starts_no_request_after_it(tmp_path: Path) -> None:
+    """Workers waiting for their rate slot send nothing once the signal has come."""
+    sheet, secrets = sheet_of(tmp_path, 60)
+    with sandbox_process() as box:
+        args = ["run", str(sheet), "--rate", "2", "--concurrency", "8", "--no-progress"]
+        run = start_cli(args, tmp_path / "out", url=box.url)
+        box.wait_for_imap_auth(3)
+        signalled = time.time()
+        run.send(signal.SIGINT)
+        result = run.finish()
+        late = arrived_after(box, signalled)
+        accepted = box.accepted()
+    assert result.code == 130, result.stderr
+    assert_promises(result, sheet, secrets)
+    assert late == [], "a row was sent after the signal"
+    assert succeeded(result) == set(accepted)
+    assert {r["reason"] for r in result.report("unprocessed.csv")} == {"interrupted"}
+
+
+@pytest.mark.timeout(60)
+def test_a_signal_during_a_429_pause_starts_no_request_after_it(tmp_path: Path) -> None:
+    """One request a second is admitted, the rest get 429 (Retry-After: 1): the workers spend
+    the run held by the pause."""
+    sheet, secrets = sheet_of(tmp_path, 40)
+    with sandbox_process("--rate-limit", "1") as box:
+        # Paced at 4/s, workers wait for their slots while a 429's pause holds them all.
+        args = ["run", str(sheet), "--rate", "4", "--concurrency", "8", "--max-attempts", "50"]
+        run = start_cli([*args, "--no-progress"], tmp_path / "out", url=box.url)
+        run.wait_for("429s", lambda: len(box.imap_auth(status=429)) >= 3)
+        signalled = time.time()
+        run.send(signal.SIGINT)
+        result = run.finish()
+        late = arrived_after(box, signalled)
+        accepted = box.accepted()
+    assert result.code == 130, result.stderr
+    assert_promises(result, sheet, secrets)
+    assert late == [], "a row was sent after the signal"
+    assert succeeded(result) == set(accepted)
+    # A 429 is not carried out, so no row is in doubt.
+    assert {r["reason"] for r in result.report("unprocessed.csv")} == {"interrupted"}
+
+
+@pytest.mark.timeout(60)
+def test_a_row_waiting_out_a_backoff_does_not_hold_its_worker(tmp_path: Path) -> None:
+    """One worker, every row's first try answered 503: the worker sends the other rows while
+    the first waits out its backoff, instead of sleeping it out."""
+    sheet, secrets = sheet_of(tmp_path, 3)
+    with sandbox_process("--fail-first", "1") as box:
+        args = ["run", str(sheet), "--rate", "0", "--backoff", "1", "--concurrency", "1"]
+        result = run_cli([*args, "--no-progress"], tmp_path / "out", url=box.url)
+        arrivals = [r["status"] for r in sorted(box.imap_auth(), key=lambda r: r["t"])]
+    assert result.code == 0, result.stderr
+    assert_promises(result, sheet, secrets)
+    assert arrivals == [503, 503, 503, 200, 200, 200]
+    assert {r["attempts"] for r in result.report("succeeded.csv")} == {"2"}
+
+
+@pytest.mark.timeout(60)
+def test_a_signal_settles_rows_waiting_out_a_backoff_at_once(tmp_path: Path) -> None:
+    """Rows in the delayed queue are not sent again after a signal, nor waited for."""
+    sheet, secrets = sheet_of(tmp_path, 6)
+    with sandbox_process("--fail-first", "1") as box:
+        args = ["run", str(sheet), "--rate", "0", "--backoff", "20", "--concurrency", "2"]
+        run = start_cli([*args, "--no-progress"], tmp_path / "out", url=box.url)
+        box.wait_for_imap_auth(6, status=503)
+        signalled = time.time()
+        run.send(signal.SIGINT)
+        result = run.finish(timeout_s=15)  # the backoff is 20 s: nobody waited it out
+        late = arrived_after(box, signalled)
+    assert result.code == 130, result.stderr
+    assert_promises(result, sheet, secrets)
+    assert late == []
+    assert {r["reason"] for r in result.report("unprocessed.csv")} == {"interrupted"}
+    assert len(result.report("unprocessed.csv")) == 6
+
+
 @pytest.mark.timeout(60)
 def test_a_second_sigint_abandons_in_flight_rows_as_unknown_outcome(tmp_path: Path) -> None:
     sheet, secrets = sheet_of(tmp_path, 40)
-    # Long enough that finishing the run (reports, the report child) on a busy machine takes
+    # Long enough that finishing the run (its reports included) on a busy machine takes
     # less; the outcomes below (unknown_outcome, nothing succeeded) are the real proof.
     latency_s, concurrency = 12.0, 4
     with (
@@ -307,7 +393,7 @@ def test_a_second_sigint_abandons_in_flight_rows_as_unknown_outcome(tmp_path: Pa
 @pytest.mark.timeout(60)
 def test_a_second_sigint_during_the_key_check_abandons_it(tmp_path: Path) -> None:
     sheet, secrets = sheet_of(tmp_path, 10)
-    # Long, so that finishing the run on a busy machine (reports, the report child) stays well
+    # Long, so that finishing the run on a busy machine (its reports included) stays well
     # inside half of it: only waiting the key check out would take longer.
     timeout_s = 20.0
     with sandbox_process() as box, fault_proxy(box.url, Blackhole()) as proxy:

@@ -1,13 +1,11 @@
-"""The journal: batched inserts that queries still see, and the first row of each email."""
+"""The journal: batched inserts that queries still see."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from bulk_onboard.base.outcomes import Outcome, Status
-from bulk_onboard.engine.journal import INSERT_BATCH_ROWS, FirstRows, Journal
+from bulk_onboard.engine.journal import INSERT_BATCH_ROWS, Journal
 
 
 def valid(row: int, email: str) -> Outcome:
@@ -51,32 +49,3 @@ def test_emails_of_names_the_email_of_each_recorded_row(tmp_path: Path) -> None:
         journal.record(valid(row, f"u{row}@x.test"))
     assert journal.emails_of([5, 1100, 99_999]) == {5: "u5@x.test", 1100: "u1100@x.test"}
     journal.close()
-
-
-def _claims(first_rows: FirstRows, batches: list[list[tuple[str, int]]]) -> list[dict[str, int]]:
-    return [first_rows.claim(batch) for batch in batches]
-
-
-BATCHES = [
-    [("a@x.test", 2), ("b@x.test", 3)],
-    [("c@x.test", 5), ("a@x.test", 6)],
-    [("d@x.test", 9), ("b@x.test", 10), ("c@x.test", 11)],
-    [("e@x.test", 12), ("d@x.test", 13), ("a@x.test", 14)],
-]
-EXPECTED = [{}, {"a@x.test": 2}, {"b@x.test": 3, "c@x.test": 5}, {"d@x.test": 9, "a@x.test": 2}]
-
-
-@pytest.mark.parametrize("recent", [1, 2, 100])
-def test_first_rows_answers_with_the_first_row_however_often_it_folds(recent: int) -> None:
-    recorded = {row: email for batch in BATCHES for email, row in batch}
-    first_rows = FirstRows(lambda rows: {r: recorded[r] for r in rows}, recent=recent)
-    assert _claims(first_rows, BATCHES) == EXPECTED
-
-
-@pytest.mark.parametrize("recent", [1, 2, 100])
-def test_colliding_hashes_never_make_a_duplicate(recent: int) -> None:
-    recorded = {row: email for batch in BATCHES for email, row in batch}
-    every_email_collides = FirstRows(
-        lambda rows: {r: recorded[r] for r in rows}, key=lambda email: 7, recent=recent
-    )
-    assert _claims(every_email_collides, BATCHES) == EXPECTED

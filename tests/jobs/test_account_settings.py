@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bulk_onboard.api.client import ApiConfig
+from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.jobs.run import RunMode, run_job
 from bulk_onboard.sandbox import SandboxConfig
 from bulk_onboard.settings import RunSettings

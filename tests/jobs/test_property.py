@@ -7,8 +7,8 @@ schedule of the sandbox (503s, dropped connections, 429s, latency, each seeded),
 - reports a row succeeded IF AND ONLY IF the server accepted it (answered 200 for its email).
 
 Each example serves its own sandbox (from a thread: its knobs are its config) and runs the CLI
-once, a few seconds in all. The number of examples is the Hypothesis profile's: a few dozen by
-default, hundreds in CI (HYPOTHESIS_PROFILE=ci, which .ci/run sets; see tests/conftest.py).
+once, about a second in all. The number of examples is the Hypothesis profile's: 20 by
+default, 80 in CI (HYPOTHESIS_PROFILE=ci, which .ci/run sets; see tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from bulk_onboard.base.outcomes import Outcome
-from bulk_onboard.engine.journal import FirstRows
 from bulk_onboard.jobs.validate import _VALID_FIELDS, _screen_for, valid_outcome
+from bulk_onboard.rows.first_rows import FirstRows
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.screening import Screen
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
+from tests.support.cli import Mailbox, run_cli, unique_mailboxes, write_mailboxes
 
 HEADERS = ["Email", "First Name", "IMAP Host", "SMTP Host", "SMTP Port", "Password", "Auth"]
 
@@ -45,8 +49,7 @@ def test_a_screen_per_chunk_settles_rows_as_one_screen_does(chunk: int, recent: 
     items = rows(EMAILS)
     one = Screen()
     expected = [one.reject(item) for item in items]
-    recorded = {item.row: item.email for item in items}
-    first_rows = FirstRows(lambda found: {r: recorded[r] for r in found}, recent=recent)
+    first_rows = FirstRows(recent=recent)
     got: list[Outcome | None] = []
     for start in range(0, len(items), chunk):
         part = items[start : start + chunk]
@@ -54,3 +57,14 @@ def test_a_screen_per_chunk_settles_rows_as_one_screen_does(chunk: int, recent: 
         got.extend(screen.reject(item) for item in part)
     assert got == expected
     assert sum(o is not None and o.fields["error_code"] == "duplicate_email" for o in got) == 6
+
+
+def test_validate_writes_no_journal_as_there_is_nothing_to_resume(tmp_path: Path) -> None:
+    sheet = tmp_path / "boxes.csv"
+    write_mailboxes(sheet, [*unique_mailboxes(3), Mailbox("bad"), Mailbox("user0@fleet.test")])
+    result = run_cli(["validate", str(sheet)], tmp_path / "out")
+    assert result.code == 1, result.stderr
+    assert not (result.run_dir / "journal.sqlite").exists()
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert (summary["valid"], summary["failed"]) == (3, 2)
+    assert summary["error_codes"] == {"invalid_email": 1, "duplicate_email": 1}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.api.client import ApiConfig
+from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.engine.workspace_batches import BATCH_SIZE, errors_by_email
 from bulk_onboard.jobs.run import RunMode, run_job
 from bulk_onboard.rows.normalise import NormaliseOptions

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import stat
 import time
@@ -375,3 +376,25 @@ def repeated(source: RunFolder, path: Path, rows: int) -> RunFolder:
 def test_the_chart_colours_its_bins_by_the_workbooks_score_bands() -> None:
     red, amber, green = (BAR_COLOURS[fill] for fill in (RED, AMBER, GREEN))
     assert _bin_colours() == [red] * 5 + [amber] * 3 + [green] * 2  # <50, 50-79, 80-100
+
+
+def test_the_chart_draws_bars_to_scale_on_a_whole_number_axis() -> None:
+    svg = histogram_svg([0, 5, 10], ["a", "b", "c"], ["#111111"] * 3, axis_label="score")
+    widths = [float(w) for w in re.findall(r'<rect [^>]*width="([0-9.]+)"', svg)]
+    assert widths[0] == 0
+    assert widths[2] == pytest.approx(2 * widths[1])
+    ticks = re.findall(r'fill="#57606a">([0-9,]+)</text>', svg)
+    assert ticks == ["0", "5", "10"]
+    beside = r'<text x="[0-9.]+" y="[0-9.]+" dominant-baseline="central">([0-9,]+)</text>'
+    assert re.findall(beside, svg) == ["5", "10"]  # each count beside its bar; none for 0
+
+
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [(1, ["0", "1"]), (7, ["0", "2", "4", "6", "8"]), (1234, ["0", "500", "1,000", "1,500"])],
+)
+def test_the_count_axis_steps_by_1_2_or_5_times_a_power_of_ten(
+    largest: int, ticks: list[str]
+) -> None:
+    svg = histogram_svg([largest], ["a"], ["#111111"], axis_label="score")
+    assert re.findall(r'fill="#57606a">([0-9,]+)</text>', svg) == ticks

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bulk_onboard.reports.render import render_reports_after
 from tests.support.cli import (
     Mailbox,
     assert_no_secret,
@@ -151,3 +152,32 @@ def test_report_on_the_output_folder_points_at_its_latest_run(tmp_path: Path) ->
     result = run_cli(["report", str(tmp_path / "out")], tmp_path / "unused")
     assert result.code == 65
     assert f"give one of them, e.g. {tmp_path / 'out' / 'latest'}." in result.stderr
+
+
+def test_a_command_whose_report_fails_says_so_in_one_line_and_keeps_its_code(
+    tmp_path: Path, sheet: tuple[Path, set[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    result = run_cli(["validate", str(sheet[0])], tmp_path / "out")
+    run_dir = result.run_dir
+    (run_dir / "results.xlsx").unlink()
+    (run_dir / "results.xlsx").mkdir()  # in the way of the rename
+    (run_dir / "report.html").unlink()
+
+    render_reports_after(run_dir)  # what every command calls once its CSVs are written
+
+    assert (run_dir / "report.html").stat().st_size > 0, "one report failing spares the other"
+    assert [r.getMessage().split(" (")[0] for r in caplog.records] == [
+        f"Could not write results.xlsx in {run_dir}"
+    ]
+
+
+def test_a_report_that_raises_is_one_line_not_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    render_reports_after(tmp_path)  # no summary.json: not a run folder
+    assert len(caplog.records) == 1
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith("results.xlsx and report.html were not written (RunFolderError)")
+    )

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook
@@ -533,3 +534,34 @@ def test_no_password_reaches_any_cell_or_any_xml_of_the_workbook(
     for secret in passwords | {SANDBOX_KEY}:
         assert not any(secret in value for value in values)
         assert not any(secret in text for text in xml.values())
+
+
+def test_characters_xml_cannot_hold_anywhere_are_shown_as_escapes(tmp_path: Path) -> None:
+    rows = [["row", "email", "reason"], ["2", "a\ufffeb@x.test", "x\x1fy"]]
+    sheet = written(make_folder(tmp_path, {"skipped.csv": rows})).sheet("Skipped")
+    assert [c.value for c in sheet[2]] == [2, "a\\ufffeb@x.test", "x\\x1fy"]
+
+
+def test_every_part_of_the_package_is_well_formed_xml_with_no_shared_strings(
+    run_book: Written,
+) -> None:
+    parts = xml_of(run_book.path)
+    assert "[Content_Types].xml" in parts
+    assert "xl/sharedStrings.xml" not in parts  # strings are inline: nothing held in memory
+    for name, xml in parts.items():
+        ElementTree.fromstring(xml.encode("utf-8"))  # raises on a part that is not XML
+        assert name.endswith((".xml", ".rels")), name
+
+
+def test_a_previews_total_comes_from_the_summary_without_reading_the_rest(
+    tmp_path: Path,
+) -> None:
+    shown = PREVIEW_ROWS["valid"]
+    rows = [["row", "email"], *[[str(i), f"u{i}@x.test"] for i in range(2, shown + 4)]]
+    folder = make_folder(tmp_path, {"valid.csv": rows})
+    (folder / "summary.json").write_text(json.dumps({"command": "validate", "valid": 1_000_000}))
+    found = written(folder)
+    notes = [r[1] for r in found.sheet("Summary").iter_rows(values_only=True) if r[0] == "note"]
+    assert notes == [
+        f"Valid shows the first {shown:,} of 1,000,000 rows (a preview): valid.csv holds them all."
+    ]

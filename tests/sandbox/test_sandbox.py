@@ -365,6 +365,20 @@ async def test_fail_rate_one_answers_every_request_503(session: aiohttp.ClientSe
         assert len(sandbox.state.store) == 0
 
 
+async def test_fail_first_answers_each_emails_first_tries_503_then_serves_it(
+    session: aiohttp.ClientSession,
+) -> None:
+    async with running_sandbox(SandboxConfig(fail_first=2)) as sandbox:
+        statuses = [
+            (await connect(session, sandbox, connect_body(email)))[0]
+            for email in ("a@example.com", "b@example.com", "A@example.com", "b@example.com")
+        ]
+        assert statuses == [503, 503, 503, 503]
+        assert (await connect(session, sandbox, connect_body("a@example.com")))[0] == 200
+        assert (await connect(session, sandbox, connect_body("b@example.com")))[0] == 200
+        assert len(sandbox.state.store) == 2
+
+
 async def test_reset_rate_one_drops_the_connection_unanswered(
     session: aiohttp.ClientSession,
 ) -> None:

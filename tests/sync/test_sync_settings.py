@@ -8,7 +8,7 @@ import asyncio
 import csv
 from pathlib import Path
 
-from bulk_onboard.api.client import ApiConfig
+from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.jobs.sync import SyncSettings, sync_job
 from bulk_onboard.sandbox import SandboxConfig
 from bulk_onboard.settings import RunSettings
