@@ -22,7 +22,7 @@ from typing import Any
 
 from bulk_onboard.api.account_ids import AccountIds
 from bulk_onboard.api.accounts import account_fields
-from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action
+from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action, Verdict
 from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base.hints import hint_for
 from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed
@@ -112,52 +112,22 @@ class AfterConnect:
         """The row's journaled interim record while its steps run: how a stop leaves it."""
         return self._interim.get(row)
 
+    def start(self, item: NormalisedRow, connected: Connected, attempts: int = 0) -> RowSteps:
+        """The row's steps not done yet, journaled as pending: for the pool to send one
+        attempt at a time (a step waiting out a backoff holds no worker)."""
+        return RowSteps(self, item, connected, attempts)
+
     async def finish(self, item: NormalisedRow, connected: Connected, attempts: int = 0) -> Outcome:
-        """Send the row's steps not done yet; the row's final outcome (or its interim record
-        when a stop came first)."""
-        account_id = connected.account_id
-        assert account_id is not None
-        done = list(connected.done)
-        interim = self._record(item, connected.fields, done)
-        problems: list[tuple[Stage, str, str, Submission | None]] = []
-        linked: list[str] = []
-        fields = dict(connected.fields)
-        for step, unknown in self._steps(item, account_id):
-            if unknown is not None:
-                problems.append((Stage.TAGS, "unknown_tag", unknown, None))
-                continue
-            if step.key in done:
-                continue
+        """Send the row's steps not done yet, here and now (a workspace row's, after its
+        batch); the row's final outcome, or its interim record when a stop came first."""
+        steps = self.start(item, connected, attempts)
+        while (step := steps.next()) is not None:
             if self._stop.requested.is_set():
-                return interim
+                return steps.interim
             sub = await self._submitter.submit(step.body, step.path)
-            attempts += sub.attempts
-            verdict = sub.verdict
-            if verdict.action is Action.ACCEPT:
-                done.append(step.key)
-                interim = self._record(item, connected.fields, done)
-                if step.stage is Stage.SETTINGS and sub.account:
-                    fields |= _fresh(account_fields(sub.account, item.email))
-                elif step.stage is Stage.TAGS:
-                    linked.append(self._learn_tag(sub.account, step))
-                continue
-            if (exit_code := STOP_EXIT_CODES.get(verdict.action)) is not None:
-                self._stop.request(Unprocessed.ABORTED, exit_code, verdict.message)
-                return interim
-            if sub.interrupted:
-                return interim
-            problems.append(
-                (step.stage, f"{step.stage.value}_failed", f"{step.shown}: {verdict.message}", sub)
-            )
-        self._interim.pop(item.row, None)
-        if problems:
-            return self._failed(item, connected.fields, done, problems, attempts)
-        fields["applied"] = "; ".join(_shown(key) for key in done)
-        if linked:
-            names = [n for n in str(fields.get("tags") or "").split(", ") if n]
-            fields["tags"] = ", ".join(dict.fromkeys([*names, *linked]))
-        fields["attempts"] = attempts or fields.get("attempts")
-        return Outcome(item.row, item.email, Status.SUCCEEDED, fields)
+            if not steps.answered(sub):
+                return steps.interim
+        return steps.outcome()
 
     def _steps(self, item: NormalisedRow, account_id: int) -> Iterator[tuple[Step, str | None]]:
         """The row's steps, each with why it can't be sent (an unknown tag name), if so.
@@ -246,6 +216,81 @@ class AfterConnect:
             },
             item.original,
         )
+
+
+class RowSteps:
+    """One row's steps after its connect: `next()` the step to send (its submission in `sub`),
+    `answered(sub)` once its attempts are over, `outcome()` when `next()` gives None. `interim`
+    is the journaled record of what is done so far."""
+
+    def __init__(
+        self, owner: AfterConnect, item: NormalisedRow, connected: Connected, attempts: int
+    ) -> None:
+        account_id = connected.account_id
+        assert account_id is not None
+        self._owner = owner
+        self.item = item
+        self._connected = connected.fields
+        self._fields = dict(connected.fields)
+        self._done = list(connected.done)
+        self._attempts = attempts
+        self._problems: list[tuple[Stage, str, str, Submission | None]] = []
+        self._linked: list[str] = []
+        self._steps = owner._steps(item, account_id)
+        self.step: Step | None = None
+        self.sub: Submission | None = None
+        self.interim = owner._record(item, self._connected, self._done)
+
+    def next(self) -> Step | None:
+        """The next step to send, with a fresh `sub`; None once every step is over."""
+        for step, unknown in self._steps:
+            if unknown is not None:
+                self._problems.append((Stage.TAGS, "unknown_tag", unknown, None))
+            elif step.key not in self._done:
+                self.step, self.sub = step, Submission(Verdict(Action.RETRY))
+                return step
+        self.step = self.sub = None
+        return None
+
+    def answered(self, sub: Submission) -> bool:
+        """Take the current step's last answer; False when the run must stop (the key was
+        refused, or a stop cut it short): the row then stays as `interim` says."""
+        step = self.step
+        assert step is not None
+        self._attempts += sub.attempts
+        verdict = sub.verdict
+        if verdict.action is Action.ACCEPT:
+            self._done.append(step.key)
+            self.interim = self._owner._record(self.item, self._connected, self._done)
+            if step.stage is Stage.SETTINGS and sub.account:
+                self._fields |= _fresh(account_fields(sub.account, self.item.email))
+            elif step.stage is Stage.TAGS:
+                self._linked.append(self._owner._learn_tag(sub.account, step))
+            return True
+        if (exit_code := STOP_EXIT_CODES.get(verdict.action)) is not None:
+            self._owner._stop.request(Unprocessed.ABORTED, exit_code, verdict.message)
+            return False
+        if sub.interrupted:
+            return False
+        text = f"{step.shown}: {verdict.message}"
+        self._problems.append((step.stage, f"{step.stage.value}_failed", text, sub))
+        return True
+
+    def outcome(self) -> Outcome:
+        """The row's final outcome, every step over."""
+        item = self.item
+        self._owner._interim.pop(item.row, None)
+        if self._problems:
+            return self._owner._failed(
+                item, self._connected, self._done, self._problems, self._attempts
+            )
+        fields = self._fields
+        fields["applied"] = "; ".join(_shown(key) for key in self._done)
+        if self._linked:
+            names = [n for n in str(fields.get("tags") or "").split(", ") if n]
+            fields["tags"] = ", ".join(dict.fromkeys([*names, *self._linked]))
+        fields["attempts"] = self._attempts or fields.get("attempts")
+        return Outcome(item.row, item.email, Status.SUCCEEDED, fields)
 
 
 def _fresh(fields: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed
 from bulk_onboard.engine import settle
-from bulk_onboard.engine.after_connect import AfterConnect, Connected
+from bulk_onboard.engine.after_connect import AfterConnect, Connected, RowSteps
 from bulk_onboard.engine.stopping import StopControl
 from bulk_onboard.engine.work_queue import WorkQueue
 from bulk_onboard.engine.workspace_batches import WorkspaceBatches
@@ -54,6 +54,8 @@ class _Job:
     body: dict[str, object] | None = None  # the next attempt's (a lookup may add the id)
     sent: settle.Sent | None = None  # what the first body carried, for the reports
     sub: Submission | None = None
+    # Once connected: its settings and tag links, sent one attempt at a time like the connect.
+    steps: RowSteps | None = None
 
 
 class RowCheck(Protocol):
@@ -209,9 +211,11 @@ class Pool:
         if self._stop.requested.is_set():
             self._settle(self._stopped(job))
             return None
+        if job.steps is not None:
+            return await self._follow(job)
         if job.sub is None:
             if not await self._first_step(job):
-                return None
+                return None if job.steps is None else await self._follow(job)
             job.sub = Submission(Verdict(Action.RETRY))
         elif not await self._before_resend(job):
             return None
@@ -239,10 +243,44 @@ class Pool:
             and outcome.fields.get("account_id") is not None
             and self._after.needed(item)
         ):
-            # The settings and tag links, through the same submitter (engine/after_connect.py).
-            outcome = await self._after.finish(item, Connected(outcome.fields, ()), sub.attempts)
+            # The settings and tag links (engine/after_connect.py), as the connect was sent.
+            job.steps = self._after.start(item, Connected(outcome.fields, ()), sub.attempts)
+            return await self._follow(job)
         self._settle(outcome)
         return None
+
+    async def _follow(self, job: _Job) -> float | None:
+        """Send a connected row's steps, one attempt at a time under the same throttle and
+        retry table: a step to be retried goes back to the queue like a connect (its backoff,
+        returned, holds no worker). None once the row is settled."""
+        steps = job.steps
+        assert steps is not None
+        row = job.item.row
+        while True:
+            if steps.sub is None and steps.next() is None:
+                self._settle(steps.outcome())
+                return None
+            if self._stop.requested.is_set():
+                self._settle(steps.interim)
+                return None
+            step, sub = steps.step, steps.sub
+            assert step is not None
+            assert sub is not None
+            self._inflight.add(row)
+            sent = await self._submitter.attempt(sub, step.body, step.path)
+            self._inflight.discard(row)
+            if sent:
+                self.stats.api_requests += 1
+                delay_s = self._submitter.retry_pause(sub)
+                if delay_s is not None:
+                    self.stats.retries += 1
+                    if not self._stop.requested.is_set():
+                        return delay_s
+                    sub.interrupted = True  # a stop came while it was on the wire
+            steps.sub = None
+            if not steps.answered(sub):
+                self._settle(steps.interim)  # the key refused, or a stop: --resume finishes it
+                return None
 
     async def _first_step(self, job: _Job) -> bool:
         """Preflight the row (`run --preflight`) and build its body; False if it is settled
@@ -254,7 +292,7 @@ class Pool:
             return False
         if self._after is not None and (earlier := self._after.earlier(item)) is not None:
             # Connected by an earlier run: only its settings and tags are left to send.
-            self._settle(await self._after.finish(item, earlier))
+            job.steps = self._after.start(item, earlier)
             return False
         if self._preflight is not None:
             checked = await self._preflight(item)
@@ -287,6 +325,8 @@ class Pool:
     def _stopped(self, job: _Job) -> Outcome:
         """The unprocessed outcome of a row taken after a stop: never sent again."""
         self._maybe_sent.discard(job.item.row)
+        if job.steps is not None:
+            return job.steps.interim  # connected: what is done is journaled with the account
         sent = job.sub is not None and job.sub.ambiguous
         why = Unprocessed.UNKNOWN_OUTCOME if sent else self._stop.reason
         return outcomes.unprocessed(job.item.row, job.item.email, why)

@@ -46,14 +46,22 @@ def instantly_sheet(path: Path, rows: list[tuple[str, int, int, str]]) -> Path:
     return path
 
 
-def run(sheet: Path, out: Path, url: str, mode: RunMode | None = None) -> tuple[int, Path]:
+def run(
+    sheet: Path,
+    out: Path,
+    url: str,
+    mode: RunMode | None = None,
+    *,
+    concurrency: int = 4,
+    backoff_s: float = 0.01,
+) -> tuple[int, Path]:
     settings = RunSettings(
         input=str(sheet),
         out=out,
-        api=ApiConfig(base_url=url, api_key=SANDBOX_KEY, concurrency=4),
+        api=ApiConfig(base_url=url, api_key=SANDBOX_KEY, concurrency=concurrency),
         rate=None,
         max_attempts=2,
-        backoff_base_s=0.01,
+        backoff_base_s=backoff_s,
         progress_lines=False,
     )
     code, run_dir = asyncio.run(run_job(settings, ["run", str(sheet)], None, mode or RunMode()))
@@ -227,3 +235,21 @@ def test_a_run_stopped_between_connect_and_tags_resumes_with_the_tags_alone(
     assert found["second@fleet.test"]["config_rampup_target"] == 30
     assert found["first@fleet.test"]["config_rampup_increase"] == 2
     assert len(report(resumed, "succeeded.csv")) == 2
+
+
+def test_a_settings_update_waiting_to_be_retried_holds_no_worker(
+    box: SandboxThread, tmp_path: Path
+) -> None:
+    """One worker: while the first row's update waits out its backoff after a 503, the next
+    row is connected (the step went back to the delayed queue, as a connect would)."""
+    sheet = instantly_sheet(tmp_path / "in.csv", [("slow", 20, 2, ""), ("next", 20, 2, "")])
+    with recording_proxy(box.url, unavailable_once_on="/v1/accounts/") as proxy:
+        code, run_dir = run(sheet, tmp_path / "out", proxy.url, concurrency=1, backoff_s=0.5)
+        order = [s.path.removeprefix("/api") for s in proxy.sent]
+    assert code == 0
+    slow_id = accounts(box)["slow@fleet.test"]["id"]
+    update = f"/v1/accounts/{slow_id}"
+    first, retry = (i for i, path in enumerate(order) if path == update)
+    connects = [i for i, path in enumerate(order) if path == "/v1/imap_auth"]
+    assert first < connects[1] < retry  # the next row went out during the backoff
+    assert len(report(run_dir, "succeeded.csv")) == 2
