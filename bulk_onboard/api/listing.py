@@ -60,6 +60,12 @@ class Listing:
     requests: int  # HTTP requests, retries included
     repeated: bool  # ended because a page repeated the one before
 
+    def counted(self) -> str:
+        """ "12 accounts (1 page)", as the run and sync logs say it."""
+        accounts = f"{len(self.accounts)} account{'' if len(self.accounts) == 1 else 's'}"
+        pages = f"{self.pages} page{'' if self.pages == 1 else 's'}"
+        return f"{accounts} ({pages}{', the last one repeating' if self.repeated else ''})"
+
 
 class ListingFailed(Exception):
     """The listing could not be completed; nothing may be submitted without it."""
