@@ -64,6 +64,12 @@ class Listing:
     # tag listing: this is the only way a tag's name can be resolved to its id).
     tags: dict[str, int] = field(default_factory=dict)
 
+    def counted(self) -> str:
+        """ "12 accounts (1 page)", as the run and sync logs say it."""
+        accounts = f"{len(self.accounts)} account{'' if len(self.accounts) == 1 else 's'}"
+        pages = f"{self.pages} page{'' if self.pages == 1 else 's'}"
+        return f"{accounts} ({pages}{', the last one repeating' if self.repeated else ''})"
+
 
 class ListingFailed(Exception):
     """The listing could not be completed; nothing may be submitted without it."""

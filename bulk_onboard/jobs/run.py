@@ -406,9 +406,8 @@ async def _learn_ids(
         return None
     ids.learn(listing)
     log.info(
-        "MailReach lists %d accounts (%d pages); mailboxes among them are sent with their id.",
-        len(listing.accounts),
-        listing.pages,
+        "MailReach lists %s; mailboxes among them are sent with their id.",
+        listing.counted(),
         extra={"event": "listing", "accounts": len(listing.accounts), "pages": listing.pages},
     )
     return {"accounts": len(listing.accounts), "pages": listing.pages, "requests": listing.requests}

@@ -208,10 +208,8 @@ async def _listing(api: _Api) -> Listing | None:
         log.error("%s", failed.message, extra={"event": "listing_failed"})
         return None
     log.info(
-        "MailReach lists %d accounts (%d pages%s).",
-        len(listing.accounts),
-        listing.pages,
-        ", the last one repeating" if listing.repeated else "",
+        "MailReach lists %s.",
+        listing.counted(),
         extra={"event": "listing", "accounts": len(listing.accounts), "pages": listing.pages},
     )
     return listing

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bulk_onboard.api.client import ApiClient
 from bulk_onboard.api.config import ApiConfig
-from bulk_onboard.api.listing import ListingFailed, list_accounts
+from bulk_onboard.api.listing import Listing, ListingFailed, list_accounts
 from bulk_onboard.api.submit import RetryPolicy
 from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.errors import ExitCode
@@ -87,3 +87,19 @@ async def test_an_unreachable_api_fails_the_listing_with_exit_69() -> None:
     with pytest.raises(ListingFailed) as failed:
         await listing_of("http://127.0.0.1:9/api")
     assert failed.value.exit_code == ExitCode.UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("accounts", "pages", "repeated", "said"),
+    [
+        (0, 1, False, "0 accounts (1 page)"),
+        (1, 2, False, "1 account (2 pages)"),
+        (2, 3, True, "2 accounts (3 pages, the last one repeating)"),
+    ],
+)
+def test_the_listing_is_counted_in_words(
+    accounts: int, pages: int, repeated: bool, said: str
+) -> None:
+    by_email = dict.fromkeys((f"u{i}@x.test" for i in range(accounts)), None)
+    listing = Listing(by_email, pages, pages, repeated)  # type: ignore[arg-type]
+    assert listing.counted() == said
