@@ -22,7 +22,15 @@ import secrets
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any, BinaryIO, ParamSpec, TypedDict
 
@@ -103,6 +111,8 @@ async def _run(
     retry_failed: PathLike | None = None,
     force: bool = False,
     lookup: bool = True,
+    account_settings: Mapping[str, bool | int | str] | None = None,
+    workspaces: Mapping[str, int] | None = None,
     **options: Unpack[Submitting],
 ) -> Ending:
     """The main job: read `input`, validate every row, submit the valid ones, report every row.
@@ -111,7 +121,11 @@ async def _run(
     `preflight` checks each row locally first (DNS, IMAP login, SMTP AUTH) and keeps rows failing
     it from being sent. `lookup=False` skips listing MailReach's accounts before sending (for a
     sheet of new mailboxes only: existing ones are then sent without their id). The options
-    are `Submitting`'s (api_key, api_url, sandbox, rate, ...).
+    are `Submitting`'s (api_key, api_url, sandbox, rate, ...). `account_settings` (the command
+    line's `--set`) gives MailReach account settings, such as `{"config_rampup_target": 20}`,
+    to every connected row whose sheet leaves them blank. `workspaces` (`--workspace`) names
+    the email workspace of each kind, `{"google": 12}`: Google Workspace (and, with "outlook",
+    Microsoft 365) rows are linked through it in batches, with no password.
     """
     from bulk_onboard.jobs.run import RunMode, run_job
     from bulk_onboard.runs.previous import load_previous
@@ -124,7 +138,12 @@ async def _run(
         if earlier is None:
             raise UsageError("Name the input file: bulk-onboard run INPUT (or --resume RUN_DIR).")
         input = load_previous(earlier).input_path
-    settings = dataclasses.replace(_run_settings(input, options), lookup=lookup)
+    settings = dataclasses.replace(
+        _run_settings(input, options),
+        lookup=lookup,
+        account_settings=_checked_settings(account_settings or {}),
+        workspaces=_checked_workspaces(workspaces or {}),
+    )
     if mode.resume is None:  # --resume writes into the earlier run's folder
         check_out(settings.out)
     data = _stdin_bytes(settings.input, options)
@@ -263,6 +282,34 @@ def _finished(code: ExitCode, run_dir: Path | None, error: str) -> RunResult:
     if code in (ExitCode.OK, ExitCode.SOME_FAILED) and run_dir is not None:
         return RunResult.of(run_dir)
     raise error_for(code, error or _stopped(run_dir), run_dir)
+
+
+def _checked_settings(
+    given: Mapping[str, bool | int | str],
+) -> tuple[tuple[str, bool | int | str], ...]:
+    """Account settings checked against MailReach's ranges (rows/account_settings.py)."""
+    from bulk_onboard.rows.account_settings import parse_setting
+
+    checked = []
+    for name, value in given.items():
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        try:
+            checked.append(parse_setting(f"{name}={text}"))
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    return tuple(checked)
+
+
+def _checked_workspaces(given: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    """`--workspace`'s kinds and ids, checked."""
+    from bulk_onboard.rows.workspace_route import WORKSPACE_KINDS
+
+    for kind, workspace in given.items():
+        if kind not in WORKSPACE_KINDS or isinstance(workspace, bool):
+            raise UsageError(f"--workspace takes google=ID or outlook=ID, not {kind}={workspace}.")
+        if not isinstance(workspace, int) or not 1 <= workspace <= 2**31 - 1:
+            raise UsageError(f"--workspace {kind}= takes a workspace id (a whole number).")
+    return tuple(given.items())
 
 
 def _path(value: PathLike | None) -> Path | None:

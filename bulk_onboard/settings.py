@@ -42,3 +42,7 @@ class RunSettings:
     progress_bar: bool = False
     progress_lines: bool = True  # without a bar, a progress line every few seconds
     unreachable_rows: int = UNREACHABLE_ROWS
+    # `--set FIELD=VALUE`: account settings for every row whose sheet gives none (checked).
+    account_settings: tuple[tuple[str, bool | int | str], ...] = ()
+    # `--workspace KIND=ID`: the email workspace of each kind ("google", "outlook").
+    workspaces: tuple[tuple[str, int], ...] = ()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from bulk_onboard.api.listing import Listing
 
@@ -28,6 +29,8 @@ class AccountIds:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._known = dict(known)
+        self._tags: dict[str, int] = {}  # tag ids by case-folded name
+        self._seen: dict[str, dict[str, Any]] = {}  # the listing's tracked fields, by email
         self._relist = relist
         self._clock = clock
         self._pass: asyncio.Task[Listing] | None = None
@@ -38,6 +41,23 @@ class AccountIds:
     def learn(self, listing: Listing) -> None:
         """Take the ids a listing found."""
         self._known.update((e, a.account_id) for e, a in listing.accounts.items())
+        self._tags.update(listing.tags)
+        self._seen.update((e, a.seen) for e, a in listing.accounts.items())
+
+    def account(self, email: str) -> dict[str, Any] | None:
+        """What the last listing showed of `email`'s account: `id` and its tracked fields
+        (scores, flags), or None if it was not listed."""
+        email = email.lower()
+        found = self._known.get(email)
+        return None if found is None else {"id": found, **self._seen.get(email, {})}
+
+    def learn_tag(self, name: str, tag_id: int) -> None:
+        """A tag seen otherwise (a link's answer names its tag)."""
+        self._tags.setdefault(name.strip().casefold(), tag_id)
+
+    def tag_id(self, name: str) -> int | None:
+        """The id of the tag of this name seen on a listed account, if any."""
+        return self._tags.get(name.strip().casefold())
 
     def id_for(self, email: str) -> int | None:
         """The known account id of `email`, if any."""

@@ -12,9 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bulk_onboard.rows.account_settings import SETTINGS
+
 SCORE_FIELDS = ("score", "score_gmail", "score_outlook", "score_custom")
 FLAG_FIELDS = ("alive", "suspended", "imap_issue", "spf_valid", "dkim_valid", "dmarc_valid")
-TRACKED_FIELDS = SCORE_FIELDS + FLAG_FIELDS
+# The warm-up settings a sheet may set (the integer fields of the update table): `sync` reports
+# them changed in MailReach behind the sheet's back, as it does scores.
+WARMUP_FIELDS = tuple(f.name for f in SETTINGS if f.kind is int)
+TRACKED_FIELDS = SCORE_FIELDS + FLAG_FIELDS + WARMUP_FIELDS
 
 _ACCOUNT_KEYS = (
     "provider", "score", "score_gmail", "score_outlook", "score_custom", "alive", "suspended",
@@ -50,6 +55,8 @@ def account_fields(account: Mapping[str, Any], email: str) -> dict[str, Any]:
     for column, path in EXTRA_COLUMNS:
         fields[column] = _scalar(_at(account, path))
     fields["tags"] = ", ".join(tag_names(get("tags")))
+    for key in WARMUP_FIELDS:  # not report columns: what `sync` tracks (tracked, below)
+        fields[key] = _scalar(get(key))
     return fields
 
 
@@ -125,5 +132,9 @@ def tracked(fields: Mapping[str, Any]) -> dict[str, Any]:
     for name in FLAG_FIELDS:
         value = fields.get(name)
         if isinstance(value, bool):
+            values[name] = value
+    for name in WARMUP_FIELDS:
+        value = fields.get(name)
+        if isinstance(value, int) and not isinstance(value, bool):
             values[name] = value
     return values

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bulk_onboard.api.accounts import account_fields, tracked
@@ -51,6 +51,7 @@ class LiveAccount:
 
     account_id: int
     seen: dict[str, Any]
+    tag_ids: tuple[int, ...] = ()  # the tags it carries: a link to one of these is not resent
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,9 @@ class Listing:
     pages: int  # pages fetched, the closing empty or repeated one included
     requests: int  # HTTP requests, retries included
     repeated: bool  # ended because a page repeated the one before
+    # Tag ids by case-folded name, as the listed accounts carry them (MailReach publishes no
+    # tag listing: this is the only way a tag's name can be resolved to its id).
+    tags: dict[str, int] = field(default_factory=dict)
 
     def counted(self) -> str:
         """ "12 accounts (1 page)", as the run and sync logs say it."""
@@ -85,15 +89,17 @@ async def list_accounts(
 ) -> Listing:
     """Page through the account list; raises ListingFailed (77, 69) or on a stop request."""
     accounts: dict[str, LiveAccount] = {}
+    tags: dict[str, int] = {}
     previous: list[dict[str, Any]] | None = None
     requests = 0
     for number in range(FIRST_PAGE, FIRST_PAGE + MAX_PAGES):
         page, attempts = await _fetch_page(client, throttle, policy, stop, rng, number)
         requests += attempts
         if is_last_page(page, previous):
-            return Listing(accounts, number - FIRST_PAGE + 1, requests, bool(page))
+            return Listing(accounts, number - FIRST_PAGE + 1, requests, bool(page), tags)
         for item in page:
             _remember(accounts, item)
+            _remember_tags(tags, item)
         previous = page
     raise ListingFailed(
         ExitCode.UNAVAILABLE, f"MailReach's account list did not end after {MAX_PAGES} pages."
@@ -110,7 +116,22 @@ def _remember(accounts: dict[str, LiveAccount], item: Mapping[str, Any]) -> None
         return  # tolerated, not understood: such an entry can't be matched to a row anyway
     email = email.strip().lower()
     if email not in accounts:
-        accounts[email] = LiveAccount(account_id, tracked(account_fields(item, email)))
+        tags = item.get("tags")
+        tag_ids = tuple(
+            tag["id"]
+            for tag in (tags if isinstance(tags, list) else ())
+            if isinstance(tag, Mapping) and type(tag.get("id")) is int
+        )
+        accounts[email] = LiveAccount(account_id, tracked(account_fields(item, email)), tag_ids)
+
+
+def _remember_tags(tags: dict[str, int], item: Mapping[str, Any]) -> None:
+    found = item.get("tags")
+    for tag in found if isinstance(found, list) else ():
+        if isinstance(tag, Mapping):
+            name, tag_id = tag.get("name"), tag.get("id")
+            if isinstance(name, str) and isinstance(tag_id, int) and not isinstance(tag_id, bool):
+                tags.setdefault(name.strip().casefold(), tag_id)
 
 
 def _page_of(body: Any) -> list[dict[str, Any]] | None:

@@ -14,6 +14,33 @@ HINTS: Mapping[str, str] = {
         "Port 465 is TLS from the first byte and 587, 25 and 2525 use STARTTLS: make the security "
         "cell agree with the port, or leave it blank and the port decides."
     ),
+    # MailReach's ranges, as rows/account_settings.UPDATE_FIELDS states them (a test holds the
+    # two together): base can't import the table.
+    "invalid_setting": (
+        "Use a value in MailReach's range: config_rampup_target 3-35, config_rampup_increase "
+        "0-5, config_max_conversation_running 0-35; true/false for alive, autopilot and "
+        "config_smtp_append_after_sent. The tool never changes your number."
+    ),
+    "settings_failed": (
+        "The mailbox is connected (account id in the message) but its settings were not "
+        "applied: fix the cause, then --retry-failed (or sync) applies only the settings."
+    ),
+    "tags_failed": (
+        "The mailbox is connected (account id in the message) but a tag was not linked: fix "
+        "the cause, then --retry-failed (or sync) links only the missing tags."
+    ),
+    "unknown_tag": (
+        "A tag name is resolved only through tags MailReach shows on listed accounts: write "
+        "the tag's id in the Tags column, or link the tag to one account in MailReach first."
+    ),
+    "workspace_refused": (
+        "The email workspace refused this address (the message says why): check that the "
+        "mailbox exists in the Google Workspace or Microsoft 365 tenant the workspace is for."
+    ),
+    "workspace_failed": (
+        "The workspace batch ended without this address listed in MailReach: check the "
+        "workspace in MailReach (its credentials, its domain), then --retry-failed."
+    ),
     "duplicate_email": "Remove the repeated row or give it its own mailbox address.",
     "oauth_required": (
         "Personal Outlook.com, Hotmail and Live mailboxes only connect through OAuth: "

@@ -23,6 +23,10 @@ class Stage(StrEnum):
     DUPLICATE = "duplicate"
     PREFLIGHT = "preflight"
     API = "api"
+    # After a successful connect: the account's settings, its tag links (engine/after_connect).
+    SETTINGS = "settings"
+    TAGS = "tags"
+    WORKSPACE = "workspace"  # linked through an email workspace (engine/workspace_batches)
 
 
 class Unprocessed(StrEnum):
@@ -31,6 +35,10 @@ class Unprocessed(StrEnum):
     ABORTED = "aborted"  # the run stopped: key refused or API unreachable
     INTERRUPTED = "interrupted"  # SIGINT/SIGTERM before the row was sent
     UNKNOWN_OUTCOME = "unknown_outcome"  # sent, but no answer before the run stopped
+    # Connected (the account id is known), but its settings or tags are not all applied yet.
+    STEPS_PENDING = "steps_pending"
+    # Sent in an email workspace batch whose outcome is not known yet (its task, if any, named).
+    WORKSPACE_PENDING = "workspace_pending"
 
 
 @dataclass(frozen=True, slots=True)

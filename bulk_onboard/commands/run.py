@@ -49,7 +49,42 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         action="store_true",
         help="check each row locally first (DNS, IMAP login, SMTP AUTH); failing rows are not sent",
     )
+    run.add_argument(
+        "--set",
+        action="append",
+        type=setting,
+        metavar="FIELD=VALUE",
+        help="an account setting for rows whose sheet leaves it blank, e.g. "
+        "config_rampup_target=20 (repeatable; README lists the fields and ranges)",
+    )
+    run.add_argument(
+        "--workspace",
+        action="append",
+        type=workspace,
+        metavar="KIND=ID",
+        help="link Google Workspace (google=ID) or Microsoft 365 (outlook=ID) rows through "
+        "that email workspace, in batches, with no password (repeatable)",
+    )
     add_preflight_options(run)
+
+
+def workspace(text: str) -> tuple[str, int]:
+    """`google=ID` or `outlook=ID`."""
+    kind, sep, number = text.partition("=")
+    kind = kind.strip().lower()
+    if not sep or kind not in ("google", "outlook") or not number.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"takes google=ID or outlook=ID, not {text!r}")
+    return kind, int(number)
+
+
+def setting(text: str) -> tuple[str, bool | int | str]:
+    """`FIELD=VALUE`, checked against MailReach's range for FIELD."""
+    from bulk_onboard.rows.account_settings import parse_setting
+
+    try:
+        return parse_setting(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -66,6 +101,8 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
             retry_failed=args.retry_failed,
             force=args.force,
             lookup=not args.no_lookup,
+            account_settings=dict(args.set or ()),
+            workspaces=dict(args.workspace or ()),
         ),
         args.log_format,
     )

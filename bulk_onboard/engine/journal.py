@@ -118,6 +118,13 @@ class Journal:
         )
         return Counter({code: n for code, n in rows})
 
+    def with_codes(self, codes: Collection[str]) -> int:
+        """Rows whose code (error_code, reason or action) is one of `codes`."""
+        self._flush()
+        marks = ",".join("?" * len(codes))  # only placeholders go into the text
+        query = f"SELECT COUNT(*) FROM outcomes WHERE code IN ({marks})"  # noqa: S608
+        return int(self._db.execute(query, list(codes)).fetchone()[0])
+
     def settled_emails(self) -> dict[int, str]:
         """Row number → email of rows with a final outcome (unprocessed rows are not final)."""
         self._flush()

@@ -22,10 +22,12 @@ from typing import Protocol
 from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action, Verdict
 from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base import outcomes
-from bulk_onboard.base.outcomes import Outcome, Stage, Unprocessed
+from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed
 from bulk_onboard.engine import settle
+from bulk_onboard.engine.after_connect import AfterConnect, Connected, RowSteps
 from bulk_onboard.engine.stopping import StopControl
 from bulk_onboard.engine.work_queue import WorkQueue
+from bulk_onboard.engine.workspace_batches import WorkspaceBatches
 from bulk_onboard.errors import ExitCode
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.screening import Screen
@@ -52,6 +54,8 @@ class _Job:
     body: dict[str, object] | None = None  # the next attempt's (a lookup may add the id)
     sent: settle.Sent | None = None  # what the first body carried, for the reports
     sub: Submission | None = None
+    # Once connected: its settings and tag links, sent one attempt at a time like the connect.
+    steps: RowSteps | None = None
 
 
 class RowCheck(Protocol):
@@ -80,6 +84,8 @@ class Pool:
         body_for: Callable[[NormalisedRow], dict[str, object]] | None = None,
         preflight: RowCheck | None = None,
         started_at: datetime | None = None,
+        after_connect: AfterConnect | None = None,
+        workspaces: WorkspaceBatches | None = None,
     ) -> None:
         self._rows = rows
         self._columns = columns
@@ -94,6 +100,10 @@ class Pool:
         self._body_for = body_for
         self._preflight = preflight  # `run --preflight`
         self._started_at = started_at  # the run's start: an account made before it existed
+        self._after = after_connect  # settings and tags after a connect
+        self._workspaces = workspaces  # rows linked through an email workspace, in batches
+        if workspaces is not None:
+            workspaces.bind(self._settle, self._after_linked)
         self._work: WorkQueue[_Job] | None = None  # made in run(), on the running loop
         self._pending: dict[int, str] = {}  # row → email, read but not settled
         self._inflight: set[int] = set()
@@ -133,11 +143,30 @@ class Pool:
             for _ in range(self._concurrency):
                 group.create_task(self._worker())
             await self._produce()
+        if self._workspaces is not None:
+            await self._workspaces.flush()  # the batches not full, once every row was read
+
+    def _interim(self, row: int) -> Outcome | None:
+        for stage in (self._after, self._workspaces):
+            if stage is not None and (interim := stage.interim(row)) is not None:
+                return interim
+        return None
+
+    async def _after_linked(self, item: NormalisedRow, outcome: Outcome) -> Outcome:
+        """A workspace row's settings and tags, once its account is listed."""
+        if self._after is None or not self._after.needed(item):
+            return outcome
+        return await self._after.finish(item, Connected(outcome.fields, ()))
 
     def _sweep(self) -> None:
         """Settle every row read but not settled, then every row not read yet."""
         reason = self._stop.reason
         for row, email in list(self._pending.items()):
+            # A row connected, or sent in a workspace batch, before the stop keeps what --resume
+            # needs to finish it without sending it again blindly.
+            if (interim := self._interim(row)) is not None:
+                self._settle(interim)
+                continue
             maybe_sent = row in self._inflight or row in self._maybe_sent
             why = Unprocessed.UNKNOWN_OUTCOME if maybe_sent else reason
             self._settle(outcomes.unprocessed(row, email, why))
@@ -182,9 +211,11 @@ class Pool:
         if self._stop.requested.is_set():
             self._settle(self._stopped(job))
             return None
+        if job.steps is not None:
+            return await self._follow(job)
         if job.sub is None:
             if not await self._first_step(job):
-                return None
+                return None if job.steps is None else await self._follow(job)
             job.sub = Submission(Verdict(Action.RETRY))
         elif not await self._before_resend(job):
             return None
@@ -205,12 +236,64 @@ class Pool:
                     return delay_s
                 sub.interrupted = True  # a stop came while it was on the wire: no retry now
         self._maybe_sent.discard(item.row)
-        self._settle(self._outcome_of(item, sub, job.sent))
+        outcome = self._outcome_of(item, sub, job.sent)
+        if (
+            self._after is not None
+            and outcome.status is Status.SUCCEEDED
+            and outcome.fields.get("account_id") is not None
+            and self._after.needed(item)
+        ):
+            # The settings and tag links (engine/after_connect.py), as the connect was sent.
+            job.steps = self._after.start(item, Connected(outcome.fields, ()), sub.attempts)
+            return await self._follow(job)
+        self._settle(outcome)
         return None
 
+    async def _follow(self, job: _Job) -> float | None:
+        """Send a connected row's steps, one attempt at a time under the same throttle and
+        retry table: a step to be retried goes back to the queue like a connect (its backoff,
+        returned, holds no worker). None once the row is settled."""
+        steps = job.steps
+        assert steps is not None
+        row = job.item.row
+        while True:
+            if steps.sub is None and steps.next() is None:
+                self._settle(steps.outcome())
+                return None
+            if self._stop.requested.is_set():
+                self._settle(steps.interim)
+                return None
+            step, sub = steps.step, steps.sub
+            assert step is not None
+            assert sub is not None
+            self._inflight.add(row)
+            sent = await self._submitter.attempt(sub, step.body, step.path)
+            self._inflight.discard(row)
+            if sent:
+                self.stats.api_requests += 1
+                delay_s = self._submitter.retry_pause(sub)
+                if delay_s is not None:
+                    self.stats.retries += 1
+                    if not self._stop.requested.is_set():
+                        return delay_s
+                    sub.interrupted = True  # a stop came while it was on the wire
+            steps.sub = None
+            if not steps.answered(sub):
+                self._settle(steps.interim)  # the key refused, or a stop: --resume finishes it
+                return None
+
     async def _first_step(self, job: _Job) -> bool:
-        """Preflight the row (`run --preflight`) and build its body; False if it is settled."""
+        """Preflight the row (`run --preflight`) and build its body; False if it is settled
+        (or handed on: an email workspace row, or one connected by an earlier run)."""
         item = job.item
+        if item.workspace is not None:
+            assert self._workspaces is not None  # only `run` routes rows to workspaces
+            await self._workspaces.add(item)
+            return False
+        if self._after is not None and (earlier := self._after.earlier(item)) is not None:
+            # Connected by an earlier run: only its settings and tags are left to send.
+            job.steps = self._after.start(item, earlier)
+            return False
         if self._preflight is not None:
             checked = await self._preflight(item)
             if isinstance(checked, Outcome):
@@ -242,6 +325,8 @@ class Pool:
     def _stopped(self, job: _Job) -> Outcome:
         """The unprocessed outcome of a row taken after a stop: never sent again."""
         self._maybe_sent.discard(job.item.row)
+        if job.steps is not None:
+            return job.steps.interim  # connected: what is done is journaled with the account
         sent = job.sub is not None and job.sub.ambiguous
         why = Unprocessed.UNKNOWN_OUTCOME if sent else self._stop.reason
         return outcomes.unprocessed(job.item.row, job.item.email, why)

@@ -13,8 +13,9 @@ import logging
 import os
 import random
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,18 +32,23 @@ from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.base.outcomes import Outcome, Status, Unprocessed
 from bulk_onboard.base.printable import argv_shown, url_shown
 from bulk_onboard.base.version import __version__
+from bulk_onboard.engine.after_connect import AfterConnect, Connected
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.pool import Pool, RowCheck
 from bulk_onboard.engine.progress import Progress
 from bulk_onboard.engine.stopping import StopControl, signals_handled
+from bulk_onboard.engine.workspace_batches import Pending, WorkspaceBatches
 from bulk_onboard.errors import ExitCode, UsageError
 from bulk_onboard.reports.csv_reports import write_json, write_reports
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
+from bulk_onboard.rows.workspace_route import WORKSPACE_FIELD
 from bulk_onboard.runs.create import create_run_dir, point_latest
 from bulk_onboard.runs.previous import (
     Wanted,
+    connected_earlier,
     failed_or_unprocessed,
     load_previous,
+    sent_to_workspaces,
     settled_elsewhere,
 )
 from bulk_onboard.settings import RunSettings
@@ -54,6 +60,7 @@ if TYPE_CHECKING:
     from bulk_onboard.preflight.settings import PreflightSettings
 
 log = logging.getLogger("bulk_onboard")
+INCOMPLETE_CODES = ("steps_pending", "settings_failed", "tags_failed", "unknown_tag")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,12 +86,24 @@ def rows_of(table: Table) -> Iterator[RawRow]:
 
 
 def _count(
-    table: Table, columns: ColumnMap, options: NormaliseOptions, wanted: Wanted | None
+    table: Table,
+    columns: ColumnMap,
+    options: NormaliseOptions,
+    wanted: Wanted | None,
+    routes: Counter[tuple[int, str]],
 ) -> int:
-    """Read the whole input once, so structural errors surface before anything is sent."""
-    if wanted is None:
+    """Read the whole input once, so structural errors surface before anything is sent; count
+    the rows going to each email workspace, and why, into `routes`."""
+    if wanted is None and not options.workspaces and WORKSPACE_FIELD not in columns.index:
         return sum(len(chunk) for chunk in table.chunks)
-    return sum(wanted(normalise(raw, columns, options)) for raw in rows_of(table))
+    total = 0
+    for raw in rows_of(table):
+        item = normalise(raw, columns, options)
+        if wanted is None or wanted(item):
+            total += 1
+            if item.workspace is not None:
+                routes[item.workspace, item.workspace_why] += 1
+    return total
 
 
 @dataclass(slots=True)
@@ -96,6 +115,10 @@ class _Plan:
     resume_dir: Path | None = None  # --resume: the existing folder
     run_dir: Path = Path()
     journal: Journal | None = None
+    # Rows connected by the run resumed or retried whose settings/tags are still to be sent.
+    earlier: dict[str, Connected] = field(default_factory=dict)
+    # Rows sent in an email workspace batch whose outcome the run resumed or retried never saw.
+    batched: dict[str, Pending] = field(default_factory=dict)
 
     def open(self, settings: RunSettings) -> Journal:
         """Create (or reopen) the run folder and its journal; point OUT/latest at it."""
@@ -138,11 +161,22 @@ def _plan(
         if retry_of := manifest.get("retry_of"):
             # Resuming a --retry-failed run: its rows are still only those of the first run.
             wanted = _both(wanted, _retry_selection(Path(retry_of)))
-        return _Plan(manifest, wanted, previous.run_dir, journal=journal)
+        earlier, batched = connected_earlier(journal), sent_to_workspaces(journal)
+        if retry_of:
+            earlier = _connected_in(Path(retry_of)) | earlier
+            batched = _batched_in(Path(retry_of)) | batched
+        return _Plan(
+            manifest, wanted, previous.run_dir, journal=journal, earlier=earlier, batched=batched
+        )
     if mode.retry_failed is not None:
         previous = load_previous(mode.retry_failed)
         fresh["retry_of"] = str(previous.run_dir)
-        return _Plan(fresh, _retry_selection(previous.run_dir))
+        return _Plan(
+            fresh,
+            _retry_selection(previous.run_dir),
+            earlier=_connected_in(previous.run_dir),
+            batched=_batched_in(previous.run_dir),
+        )
     return _Plan(fresh)
 
 
@@ -150,6 +184,22 @@ def _retry_selection(run_dir: Path) -> Wanted:
     old = Journal(run_dir)
     try:
         return failed_or_unprocessed(old)
+    finally:
+        old.close()
+
+
+def _connected_in(run_dir: Path) -> dict[str, Connected]:
+    old = Journal(run_dir)
+    try:
+        return connected_earlier(old)
+    finally:
+        old.close()
+
+
+def _batched_in(run_dir: Path) -> dict[str, Pending]:
+    old = Journal(run_dir)
+    try:
+        return sent_to_workspaces(old)
     finally:
         old.close()
 
@@ -176,7 +226,11 @@ async def run_job(
     # reports covering every row (all unprocessed), never in a bare exit.
     with signals_handled(stop):
         options = NormaliseOptions(
-            default_provider=settings.default_provider, test=settings.dry_run
+            default_provider=settings.default_provider,
+            test=settings.dry_run,
+            settings=settings.account_settings,
+            route_workspaces=True,
+            workspaces=settings.workspaces,
         )
         first = open_input(settings, stdin_bytes)
         columns = ColumnMap.from_headers(first.headers)
@@ -187,10 +241,13 @@ async def run_job(
 
         plan = _plan(settings, mode, first.source, columns, argv, sheet_emails)
         # In a thread, so a signal is heard while a big sheet is read.
-        total = await asyncio.to_thread(_count, first, columns, options, plan.wanted)
+        routes: Counter[tuple[int, str]] = Counter()
+        total = await asyncio.to_thread(_count, first, columns, options, plan.wanted, routes)
         journal = plan.open(settings)  # only now: an unreadable file leaves no folder behind
         table = open_input(settings, stdin_bytes)
         _log_source(table.source, columns, total, plan.run_dir)
+        if routes:
+            plan.manifest["workspace_rows"] = _log_routes(routes)
         if preflight is not None:
             plan.manifest.setdefault("options", {})["preflight"] = preflight.describe()
         write_json(plan.run_dir / "manifest.json", plan.manifest)
@@ -203,6 +260,11 @@ async def run_job(
             commit_soon()
             progress.advance(outcome.status)
 
+        def note(outcome: Outcome) -> None:
+            """A row's interim record (connected, steps pending): durable at once, no progress."""
+            journal.record(outcome)
+            commit_soon()
+
         counters: dict[str, Any] = {}
         try:
             await _submit_all(
@@ -213,6 +275,8 @@ async def run_job(
                 options,
                 stop,
                 record,
+                note,
+                journal.commit,
                 preflight,
                 counters,
                 total,
@@ -266,6 +330,8 @@ async def _submit_all(
     options: NormaliseOptions,
     stop: StopControl,
     record: Callable[[Outcome], None],
+    note: Callable[[Outcome], None],
+    commit: Callable[[], None],
     preflight: PreflightSettings | None,
     counters: dict[str, Any],
     total: int,
@@ -299,6 +365,10 @@ async def _submit_all(
             body_for=lambda item: ids.with_id(_body(item)),
             preflight=row_check,
             started_at=started_at,
+            after_connect=AfterConnect(
+                submitter, ids, stop, note, plan.earlier, dry_run=settings.dry_run
+            ),
+            workspaces=WorkspaceBatches(submitter, ids, stop, note, commit, plan.batched),
         )
         counters["listing"] = None  # summary.json: not listed (--no-lookup, or stopped first)
         try:
@@ -394,6 +464,9 @@ def _finish(
         # A dry run sent `test: true`: MailReach tested the logins and saved nothing.
         "dry_run": settings.dry_run,
         "actions": dict(journal.actions()),
+        # Connected, but settings or tags not all applied: failed at stage settings/tags, or
+        # unprocessed `steps_pending` (--resume / --retry-failed send only what is missing).
+        "connected_incomplete": journal.with_codes(INCOMPLETE_CODES),
     }
     if stop.message:
         summary["stopped"] = stop.message
@@ -438,6 +511,16 @@ def _log_source(source: SourceInfo, columns: ColumnMap, total: int, run_dir: Pat
     if total == 0:
         log.warning("The input has no data rows to process.")
     log.info("%d rows to process; reports go to %s", total, run_dir)
+
+
+def _log_routes(routes: Counter[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Say, with the column mapping and before anything is sent, which rows go to an email
+    workspace and why; manifest.json's `workspace_rows`."""
+    for (workspace, why), count in sorted(routes.items()):
+        log.info(
+            "%d rows go to email workspace %d (%s); no password needed.", count, workspace, why
+        )
+    return [{"workspace": w, "why": why, "rows": n} for (w, why), n in sorted(routes.items())]
 
 
 def _manifest(

@@ -29,6 +29,7 @@ from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.base.atomic import DIR_MODE
 from bulk_onboard.base.changes import Change
 from bulk_onboard.base.outcomes import Outcome, Unprocessed
+from bulk_onboard.engine.after_connect import AfterConnect
 from bulk_onboard.engine.journal import Journal
 from bulk_onboard.engine.pool import Pool
 from bulk_onboard.engine.progress import Progress
@@ -283,6 +284,14 @@ async def _settle_every_row(
         unreachable_rows=run.unreachable_rows,
         body_for=None if book is None else book.body_for,
         started_at=started_at,
+        after_connect=AfterConnect(
+            submitter,
+            ids,
+            api.stop,
+            lambda outcome: None,  # sync's journal keeps final outcomes; its state does the rest
+            book.steps_only if book is not None else {},
+            dry_run=run.dry_run,
+        ),
     )
     try:
         await pool.run(run.grace_s)

@@ -36,11 +36,13 @@ SUCCEEDED_COLUMNS = (
     "smtp_server_auth_type",  # the SMTP auth type sent (or, for check, the one accepted)
     *(column for column, _ in EXTRA_COLUMNS),
     "tags",
+    "applied",  # the steps after the connect: "settings; tag 7" (engine/after_connect.py)
 )
 FAILED_COLUMNS = (
     "row", "email", "stage", "error_code", "http_status", "message", "hint", "attempts",
 )  # fmt: skip
-UNPROCESSED_COLUMNS = ("row", "email", "reason")
+# account_id: set for `steps_pending` (connected; settings or tags still to be sent).
+UNPROCESSED_COLUMNS = ("row", "email", "reason", "account_id")
 SKIPPED_COLUMNS = ("row", "email", "reason")
 VALID_COLUMNS = (
     "row", "email", "provider", "first_name", "last_name", "imap_server", "imap_server_port",

@@ -19,13 +19,22 @@ Readings that are ours to choose (documented here because users will ask):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 
 from pydantic import ValidationError
 
 from bulk_onboard.base.redaction import MIN_ANYWHERE_CHARS
 from bulk_onboard.errors import UsageError
+from bulk_onboard.rows.account_settings import (
+    SETTINGS,
+    TAGS_FIELD,
+    TagRef,
+    read_tags,
+    setting_problem,
+)
 from bulk_onboard.rows.mail_servers import (
     IMAP,
     SMTP,
@@ -42,6 +51,13 @@ from bulk_onboard.rows.presets import (
 )
 from bulk_onboard.rows.request import INT32_MAX, ConnectRequest, Provider
 from bulk_onboard.rows.values import Cells, names_in_email
+from bulk_onboard.rows.workspace_route import (
+    CREDENTIAL_FIELDS,
+    WORKSPACE_FIELD,
+    is_bare,
+    kind_of,
+    route,
+)
 from bulk_onboard.sheet.aliases import header_key
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import Problem, RawRow
@@ -74,10 +90,16 @@ _MODEL_CODES = {
 
 @dataclass(frozen=True, slots=True)
 class NormaliseOptions:
-    """Run-wide choices: `--provider` and `--dry-run` (sent as the body's `test: true`)."""
+    """Run-wide choices: `--provider`, `--dry-run` (sent as the body's `test: true`) and the
+    account settings of `--set` (a sheet's cell wins over them), already checked."""
 
     default_provider: str | None = None
     test: bool = False
+    settings: tuple[tuple[str, bool | int | str], ...] = ()
+    # `run` only: rows may go to an email workspace (rows/workspace_route.py); `--workspace`'s
+    # workspace ids by kind ("google", "outlook").
+    route_workspaces: bool = False
+    workspaces: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.default_provider is None:
@@ -100,6 +122,15 @@ class NormalisedRow:
     problems: tuple[Problem, ...]
     notes: tuple[str, ...]
     original: dict[str, str]  # report header -> raw cell, secret columns blanked
+    # Sent after the connect: `POST /v1/accounts/{id}` with these, and a link per tag.
+    settings: Mapping[str, bool | int | str] = field(default_factory=lambda: _NO_SETTINGS)
+    tags: tuple[TagRef, ...] = ()
+    # An email workspace row (no request: its address is linked in a batch), and why it went.
+    workspace: int | None = None
+    workspace_why: str = ""
+
+
+_NO_SETTINGS: Mapping[str, bool | int | str] = MappingProxyType({})
 
 
 def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> NormalisedRow:
@@ -125,6 +156,16 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     smtp_only = c.flag("smtp_only") if "smtp_only" in present else None
     security = c.security() if "smtp_security" in present else None
     imap_host, smtp_host = c.host(IMAP.host_field), c.host(SMTP.host_field)
+    if options.route_workspaces and (
+        routed := _workspace(c, options, domain_preset, imap_host, smtp_host)
+    ):
+        settings, tags = _settings(c, options)
+        original = _original(c.cells, columns)
+        workspace, why = routed
+        problems = tuple(c.problems)
+        return NormalisedRow(
+            raw.number, email, None, problems, (), original, settings, tags, workspace, why
+        )
     provider = _provider(c, options, domain_preset, imap_host, smtp_host)
     preset = domain_preset or preset_for_provider(provider)
     filled: list[str] = []
@@ -148,6 +189,7 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     ) or (auth_type_for_smtp_host(smtp_host) if smtp_host else None)
     imap_issue = c.flag("imap_issue") if "imap_issue" in present else None
     spamchecker_only = c.flag("spamchecker_only") if "spamchecker_only" in present else None
+    settings, tags = _settings(c, options)
     if c.problems:
         return NormalisedRow(
             raw.number, email, None, tuple(c.problems), tuple(notes), _original(c.cells, columns)
@@ -190,7 +232,68 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
         return NormalisedRow(
             raw.number, email, None, problems, tuple(notes), _original(c.cells, columns)
         )
-    return NormalisedRow(raw.number, email, request, (), tuple(notes), _original(c.cells, columns))
+    return NormalisedRow(
+        raw.number,
+        email,
+        request,
+        (),
+        tuple(notes),
+        _original(c.cells, columns),
+        settings,
+        tags,
+    )
+
+
+def _settings(
+    c: Cells, options: NormaliseOptions
+) -> tuple[Mapping[str, bool | int | str], tuple[TagRef, ...]]:
+    """The row's account settings (`--set`'s, overridden by its own cells) and tags."""
+    present = c.index
+    if not options.settings and TAGS_FIELD not in present and not SETTING_FIELDS & present.keys():
+        return _NO_SETTINGS, ()  # the usual sheet: no setting column at all
+    settings = dict(options.settings)
+    for setting in SETTINGS:
+        if setting.name not in present:
+            continue
+        text = c.text(setting.name)
+        if not text:
+            continue  # a blank cell leaves the setting as MailReach (or --set) has it
+        value = setting.read(text)
+        if value is None:
+            c.fail("invalid_setting", setting.name, setting_problem(setting, "{column}"))
+        else:
+            settings[setting.name] = value
+    tags: tuple[TagRef, ...] = ()
+    if TAGS_FIELD in present:
+        refs, problem = read_tags(c.text(TAGS_FIELD))
+        if problem is not None:
+            c.fail("invalid_value", TAGS_FIELD, problem)
+        tags = tuple(refs)
+    return MappingProxyType(settings), tags
+
+
+SETTING_FIELDS = frozenset(setting.name for setting in SETTINGS)
+
+
+def _workspace(
+    c: Cells,
+    options: NormaliseOptions,
+    domain_preset: Preset | None,
+    imap_host: str,
+    smtp_host: str,
+) -> tuple[int | None, str] | None:
+    """The row's email workspace and why (rows/workspace_route.py); None: `imap_auth`. A bad
+    Workspace cell gives (None, ...) and a problem."""
+    if WORKSPACE_FIELD in c.index and c.text(WORKSPACE_FIELD):
+        found = c.whole(WORKSPACE_FIELD, "invalid_value", INT32_MAX, 1234)
+        return found, "its Workspace column"
+    if not options.workspaces:
+        return None
+    named = _PROVIDERS.get(header_key(c.text("provider"))) if "provider" in c.index else None
+    by_host = host_provider(imap_host) or host_provider(smtp_host)
+    kind = kind_of(named, by_host, domain_preset)
+    bare = is_bare({field: c.text(field) for field in CREDENTIAL_FIELDS if field in c.index})
+    return route(dict(options.workspaces), kind, bare)
 
 
 def _provider(

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from bulk_onboard.base.outcomes import Stage, Status
+from bulk_onboard.engine.after_connect import Connected, connected_record
 from bulk_onboard.engine.journal import JOURNAL_NAME, Journal
+from bulk_onboard.engine.workspace_batches import Pending, pending_record
 from bulk_onboard.errors import UsageError
 from bulk_onboard.rows.normalise import NormalisedRow
 
@@ -79,3 +81,32 @@ def failed_or_unprocessed(journal: Journal) -> Wanted:
     emails.difference_update(o.email for o in journal.outcomes(Status.SUCCEEDED))
     emails.discard("")
     return lambda item: item.row in by_row or item.email in emails
+
+
+def connected_earlier(journal: Journal) -> dict[str, Connected]:
+    """Emails whose connect succeeded but whose settings or tags were not all applied (left
+    `steps_pending`, or failed at stage settings/tags): `--resume` and `--retry-failed` send
+    only their missing steps, never a second connect."""
+    found: dict[str, Connected] = {}
+    candidates = [
+        *(o for o in journal.outcomes(Status.UNPROCESSED) if o.fields.get("connected")),
+        *(
+            o
+            for o in journal.outcomes(Status.FAILED)
+            if o.fields.get("stage") in (Stage.SETTINGS.value, Stage.TAGS.value)
+        ),
+    ]
+    for outcome in candidates:
+        if (record := connected_record(outcome)) is not None:
+            found[outcome.email] = record
+    return found
+
+
+def sent_to_workspaces(journal: Journal) -> dict[str, Pending]:
+    """Emails sent in an email workspace batch whose outcome was never seen (unprocessed
+    `workspace_pending`): the next run asks their task or the listing before sending any again."""
+    found: dict[str, Pending] = {}
+    for outcome in journal.outcomes(Status.UNPROCESSED):
+        if (record := pending_record(outcome)) is not None:
+            found[outcome.email] = record
+    return found

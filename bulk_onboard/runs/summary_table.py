@@ -15,7 +15,7 @@ DRY_RUN_NOTE = (
     "Dry run (--dry-run): MailReach only tested the logins (test: true); "
     "no account was created or updated."
 )
-ACTION_ORDER = ("created", "updated", "tested")
+ACTION_ORDER = ("created", "updated", "linked", "tested")  # linked: an email workspace row
 
 
 def actions_text(summary: Mapping[str, object]) -> str:

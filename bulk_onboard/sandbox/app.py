@@ -1,8 +1,9 @@
 """The sandbox's routes: a local stand-in for the MailReach API, plus introspection for tests.
 
 Under /api: `GET /v1/ping`, `POST /v1/imap_auth`, `GET /v1/accounts?page=N`,
-`GET|POST /v1/accounts/{id}`; and, with no key and no faults, `GET|DELETE /_sandbox/requests`
-and `POST /_sandbox/accounts/{id}/drift`.
+`GET|POST /v1/accounts/{id}`, `POST /v1/tags/{id}/link|unlink`,
+`POST /v1/email_workspaces/{id}/accounts`, `GET /v1/tasks/{id}`; and, with no key and no faults,
+`GET|DELETE /_sandbox/requests`, `POST /_sandbox/accounts/{id}/drift` and `POST /_sandbox/tags`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from bulk_onboard.rows.account_settings import UPDATE_FIELDS
 from bulk_onboard.sandbox.bodies import (
-    UPDATE_FIELDS,
     BodyError,
     ImapAuthBody,
     account_update,
@@ -33,6 +34,9 @@ from bulk_onboard.sandbox.middleware import (
 from bulk_onboard.sandbox.profile import LoginOutcome, log_in
 from bulk_onboard.sandbox.request_log import RequestLog
 from bulk_onboard.sandbox.store import AccountError, AccountStore
+from bulk_onboard.sandbox.workspaces import Workspaces
+
+WORKSPACES = web.AppKey("sandbox_workspaces", Workspaces)
 
 
 class LoginVerifier(Protocol):
@@ -132,6 +136,42 @@ async def update_account(request: web.Request) -> web.StreamResponse:
     return JsonAnswer(200, account, email=account["email"])
 
 
+def _tag_link(linked: bool) -> Any:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        """`POST /v1/tags/{id}/link` (or `/unlink`) body `{account_id}`: the tag `{id, name}`."""
+        value = await _json_object(request)
+        account_id = value.get("account_id")
+        if set(value) != {"account_id"} or not isinstance(account_id, int):
+            raise BodyError("the body must be {account_id: an account's id}")
+        store = request.app[STATE].store
+        tag = store.link_tag(int(request.match_info["id"]), account_id, linked=linked)
+        return JsonAnswer(200, tag)
+
+    return handler
+
+
+async def workspace_accounts(request: web.Request) -> web.StreamResponse:
+    """`POST /v1/email_workspaces/{id}/accounts`: link a batch of addresses (workspaces.py)."""
+    value = await _json_object(request)
+    answer = request.app[WORKSPACES].add(int(request.match_info["id"]), value)
+    return JsonAnswer(200, answer)
+
+
+async def task(request: web.Request) -> web.StreamResponse:
+    """`GET /v1/tasks/{id}`: a workspace batch's task (workspaces.py says its shape)."""
+    return JsonAnswer(200, request.app[WORKSPACES].task(int(request.match_info["id"])))
+
+
+async def add_tag(request: web.Request) -> web.StreamResponse:
+    """`POST /_sandbox/tags` `{id, name}`: a tag made in the app, behind the client's back."""
+    value = await _json_object(request)
+    tag_id, name = value.get("id"), value.get("name")
+    if not isinstance(tag_id, int) or not isinstance(name, str) or not name.strip():
+        raise BodyError("the body must be {id: a number, name: text}")
+    request.app[STATE].store.tags[tag_id] = name.strip()
+    return JsonAnswer(200, {"id": tag_id, "name": name.strip()})
+
+
 async def request_log(request: web.Request) -> web.StreamResponse:
     """`GET /_sandbox/requests`: every /v1 request logged so far, and the account count."""
     state = request.app[STATE]
@@ -160,9 +200,12 @@ def create_app(config: SandboxConfig) -> web.Application:
     app = web.Application(middlewares=[sandbox_middleware])
     app[STATE] = SandboxState(
         config=config,
-        store=AccountStore(config.db, upsert=config.upsert),
+        store=AccountStore(config.db, upsert=config.upsert, tags=dict(config.tags)),
         faults=Faults(config, clock=time.monotonic),
         log=RequestLog(config.request_log_size),
+    )
+    app[WORKSPACES] = Workspaces(
+        app[STATE].store, config.workspaces, task_delay_s=config.task_delay_s
     )
     app.on_cleanup.append(_close_store)
     if config.verify is not None:
@@ -176,7 +219,12 @@ def create_app(config: SandboxConfig) -> web.Application:
     app.router.add_get("/api/v1/accounts", list_accounts)
     app.router.add_get(account, get_account)
     app.router.add_post(account, update_account)
+    app.router.add_post(r"/api/v1/tags/{id:\d{1,10}}/link", _tag_link(True))
+    app.router.add_post(r"/api/v1/tags/{id:\d{1,10}}/unlink", _tag_link(False))
+    app.router.add_post(r"/api/v1/email_workspaces/{id:\d{1,10}}/accounts", workspace_accounts)
+    app.router.add_get(r"/api/v1/tasks/{id:\d{1,10}}", task)
     app.router.add_get("/api/_sandbox/requests", request_log)
+    app.router.add_post("/api/_sandbox/tags", add_tag)
     app.router.add_delete("/api/_sandbox/requests", clear_request_log)
     app.router.add_post(r"/api/_sandbox/accounts/{id:\d{1,10}}/drift", drift)
     return app

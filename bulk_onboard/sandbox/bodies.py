@@ -7,10 +7,12 @@ anything a careful client would not send ("993" as a port, 1 as a boolean, unkno
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+# The update fields and their ranges: one table, shared with the row checks.
+from bulk_onboard.rows.account_settings import UPDATE_FIELDS, UpdateField
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
@@ -74,40 +76,6 @@ class ImapAuthBody(BaseModel):
         if not self.imap_password and not self.smtp_only:
             return "a password is required (password or imap_server_password)"
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateField:
-    """One body field of `POST /v1/accounts/{id}` ("Update an account") and its documented range.
-
-    `low`/`high` bound an integer's value and a text's length. `in_account` is False for a field
-    the published account object does not show (it is accepted, and not echoed back).
-    """
-
-    name: str
-    kind: type[bool] | type[int] | type[str]
-    low: int | None = None
-    high: int | None = None
-    in_account: bool = True
-
-
-# Every field of MailReach's "Update an account", as documented (MAILREACH-API.md). Texts the
-# docs give no bound are held to the sandbox's own sane limits.
-UPDATE_FIELDS: tuple[UpdateField, ...] = (
-    UpdateField("alias", str, 1, 254, in_account=False),  # one of GET /accounts/{id}/aliases
-    UpdateField("alive", bool),  # false pauses the account
-    UpdateField("autopilot", bool),  # MailReach picks the warming recipe
-    UpdateField("config_max_conversation_running", int, 0, 35),
-    UpdateField("config_rampup_increase", int, 0, 5),  # conversations added per day
-    UpdateField("config_rampup_target", int, 3, 35),  # conversations per day once ramped up
-    UpdateField("config_smtp_append_after_sent", bool),
-    UpdateField("desc", str, 0, 10_000, in_account=False),
-    UpdateField("first_name", str, 1, 255),
-    UpdateField("last_name", str, 1, 255),
-    UpdateField("imap_issue", bool),
-    UpdateField("signature", str, 0, 10_000),  # HTML
-    UpdateField("time_zone", str, 1, 64),  # the docs' example sends "Paris"
-)
 
 
 def _annotated(field: UpdateField) -> Any:

@@ -12,6 +12,9 @@ DEFAULT_API_KEY = "sandbox"
 DEFAULT_PORT = 8025
 # Enough to keep every arrival of a 100k-row benchmark, small enough (tens of MB) to never matter.
 DEFAULT_REQUEST_LOG_SIZE = 200_000
+# The user-defined tags the sandbox knows (MailReach makes them in its app; the API only links
+# them): `POST /v1/tags/{id}/link` takes these ids, and `/_sandbox/tags` adds more.
+DEFAULT_TAGS: tuple[tuple[int, str], ...] = ((7, "sales-team"), (8, "warm-up"), (9, "fleet-b"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,11 @@ class SandboxConfig:
     request_log_size: int = DEFAULT_REQUEST_LOG_SIZE  # oldest entries are forgotten past this
     # `--verify`: really log in to each request's servers and read DNS, through the preflight.
     verify: PreflightSettings | None = None
+    tags: tuple[tuple[int, str], ...] = DEFAULT_TAGS  # (id, name) of the tags that exist
+    # Email workspaces (sandbox/workspaces.py): (id, "google" | "outlook"), and how long a
+    # batch of more than 4 addresses runs before its task completes.
+    workspaces: tuple[tuple[int, str], ...] = ((1, "google"), (2, "outlook"))
+    task_delay_s: float = 0.5
 
     def __post_init__(self) -> None:
         problems = [
@@ -51,6 +59,8 @@ class SandboxConfig:
             problems.append("fail_first must not be negative")
         if self.revoke_after is not None and self.revoke_after < 0:
             problems.append("revoke_after must not be negative")
+        if self.task_delay_s < 0:
+            problems.append("task_delay_s must not be negative")
         if self.page_size < 1 or self.request_log_size < 1:
             problems.append("page_size and request_log_size must be at least 1")
         if not self.api_key:

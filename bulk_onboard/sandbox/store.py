@@ -60,9 +60,16 @@ class AccountStore:
     the way to update and says nothing of matching by email.
     """
 
-    __slots__ = ("_by_email", "_by_id", "_db", "_domain_ids", "_ids", "_upsert")
+    __slots__ = ("_by_email", "_by_id", "_db", "_domain_ids", "_ids", "_upsert", "tags")
 
-    def __init__(self, db_path: str | None = None, *, upsert: bool = True) -> None:
+    def __init__(
+        self,
+        db_path: str | None = None,
+        *,
+        upsert: bool = True,
+        tags: Mapping[int, str] | None = None,
+    ) -> None:
+        self.tags: dict[int, str] = dict(tags or {})  # the tags that exist, by id
         self._by_id: dict[int, Account] = {}
         self._by_email: dict[str, int] = {}
         self._ids: list[int] = []  # sorted, so a page is a slice
@@ -165,6 +172,41 @@ class AccountStore:
         account.update(fields)
         self._persist(account)
         return account
+
+    def link_oauth(self, email: str, provider: str) -> Account:
+        """An account linked through an email workspace (OAuth: no password): made if the
+        email has none, else given the workspace's token."""
+        found = self._by_email.get(email)
+        if found is not None:
+            account = self._by_id[found]
+        else:
+            now = utc_now()
+            name = email.rpartition("@")[2]
+            facts = domain_facts(name, provider, self._domain_id(name), now)
+            account = new_account(email, provider, None, now, facts)
+            local = email.partition("@")[0].split(".")
+            account["first_name"] = local[0].capitalize()
+            account["last_name"] = local[-1].capitalize()
+            account["id"] = self._ids[-1] + 1 if self._ids else 1
+            self._index(account)
+        account["provider"] = provider
+        account["has_refresh_token"] = True
+        self._persist(account)
+        return account
+
+    def link_tag(self, tag_id: int, account_id: int, *, linked: bool = True) -> dict[str, Any]:
+        """Attach (or detach) an existing tag to an account; the tag `{id, name}`."""
+        name = self.tags.get(tag_id)
+        if name is None:
+            raise AccountError(404, "Tag not found")
+        account = self._by_id.get(account_id)
+        if account is None:
+            raise AccountError(404, "Account not found")
+        tag = {"id": tag_id, "name": name}
+        others = [t for t in account.get("tags") or [] if t.get("id") != tag_id]
+        account["tags"] = [*others, tag] if linked else others
+        self._persist(account)
+        return tag
 
     def drift(self, account_id: int, fields: Mapping[str, object]) -> Account:
         """Overwrite any existing fields, `domain.x` reaching into the domain: tests' stand-in

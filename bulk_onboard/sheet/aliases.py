@@ -13,7 +13,17 @@ Deliberately not mapped, so they stay as unknown columns:
   MailReach's `id` would update an unrelated account. `run` learns MailReach's own ids from
   its account listing instead.
 - `IMAP Secure` / `imapTls`: the body has no IMAP TLS setting.
-- daily limits and warm-up settings: not part of `imap_auth`.
+- daily sending limits (Instantly's `Daily Limit`, Smartlead's `max_email_per_day`) and
+  warm-up on/off switches: MailReach has no such account setting (warming is on while the
+  account is alive; `alive` pauses it, which is not what a "warmup disabled" column meant).
+
+The account settings (rows/account_settings.py) are sent after the connect, in
+`POST /v1/accounts/{id}`. Each is recognised under its MailReach name, and under the other tools'
+names for the same thing where one exists (README, "Warm-up settings and tags"):
+- Instantly's `Warmup Limit` (warm-up emails per day once ramped up) and `Warmup Increment`
+  (added per day) are MailReach's `config_rampup_target` and `config_rampup_increase`;
+- Smartlead's account API names the same pair `total_warmup_per_day` and `daily_rampup`
+  (api.smartlead.ai, "Email warmup"), and its `signature` is MailReach's `signature`.
 """
 
 from __future__ import annotations
@@ -144,6 +154,35 @@ FIELD_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "Mailbox Username",
         ),
         "dkim_selector": ("DKIM Selector", "DKIM"),
+        # Account settings, sent after the connect (rows/account_settings.py).
+        "config_rampup_target": (
+            "config_rampup_target",
+            "Warmup Limit",  # Instantly
+            "total_warmup_per_day",  # Smartlead
+            "Warmup Per Day",
+            "Warmup Target",
+            "Rampup Target",
+        ),
+        "config_rampup_increase": (
+            "config_rampup_increase",
+            "Warmup Increment",  # Instantly
+            "daily_rampup",  # Smartlead
+            "Warmup Increase",
+            "Rampup Increase",
+        ),
+        "config_max_conversation_running": (
+            "config_max_conversation_running",
+            "Max Conversations Running",
+        ),
+        "config_smtp_append_after_sent": ("config_smtp_append_after_sent",),
+        "time_zone": ("time_zone", "Timezone"),
+        "signature": ("signature", "Email Signature"),
+        "desc": ("desc", "Description"),
+        "autopilot": ("autopilot",),
+        "alive": ("alive",),
+        "tags": ("Tags", "Tag", "Tag IDs", "MailReach Tags"),
+        # An email workspace's id: the row is linked through it (rows/workspace_route.py).
+        "workspace": ("Workspace", "Email Workspace", "Workspace ID", "email_workspace_id"),
     }
 )
 

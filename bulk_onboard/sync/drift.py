@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bulk_onboard.api.accounts import FLAG_FIELDS, SCORE_FIELDS, TRACKED_FIELDS
+from bulk_onboard.api.accounts import FLAG_FIELDS, SCORE_FIELDS, TRACKED_FIELDS, WARMUP_FIELDS
 from bulk_onboard.base.changes import Change
 
 IN_SHEET = "in_sheet"  # the field of "new to the sheet" (false → true) and "gone" (true → false)
@@ -25,7 +25,8 @@ def compare(
 
     A field first seen is remembered silently (it is a baseline, not a change); a field not seen
     this time keeps its remembered value. A score is reported when it moved by more than
-    `score_delta`; a flag whenever it flipped.
+    `score_delta`; a flag whenever it flipped; a warm-up setting whenever it differs (set in
+    MailReach behind the sheet's back: the tool's own updates are remembered as they are made).
     """
     changes: list[Change] = []
     keep = dict(remembered)
@@ -41,6 +42,9 @@ def compare(
             keep[name] = after
         elif name in FLAG_FIELDS and bool(after) != bool(before):
             changes.append(Change(email, name, bool(before), bool(after)))
+            keep[name] = after
+        elif name in WARMUP_FIELDS and after != before:
+            changes.append(Change(email, name, before, after))
             keep[name] = after
     return changes, keep
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bulk_onboard.base.atomic import write_text
 from bulk_onboard.errors import UsageError
+from bulk_onboard.rows.normalise import NormalisedRow
 from bulk_onboard.rows.request import ConnectRequest
 
 KEY_BYTES = 32
@@ -60,6 +61,11 @@ def load_or_create_key(path: Path) -> bytes:
     return key
 
 
+def connect_part(fingerprint: str) -> str:
+    """The part of a row's fingerprint that only the connect request decides."""
+    return fingerprint.partition("+")[0]
+
+
 class Fingerprinter:
     """`of(request)`: a keyed fingerprint of what would be sent, never the request itself."""
 
@@ -76,6 +82,19 @@ class Fingerprinter:
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = hmac.new(self._key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
         return f"{FINGERPRINT_VERSION}:{digest}"
+
+    def of_row(self, item: NormalisedRow) -> str:
+        """The row's fingerprint: its request's, then `+` and one of its account settings and
+        tags when it has any. A row whose settings changed and connect did not is told apart
+        by the part before `+` (`connect_part`): `sync` sends it the update alone."""
+        assert item.request is not None
+        connect = self.of(item.request)
+        if not item.settings and not item.tags:
+            return connect  # as before settings existed: a state from then still matches
+        steps = {"settings": dict(item.settings), "tags": [str(tag) for tag in item.tags]}
+        canonical = json.dumps(steps, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hmac.new(self._key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"{connect}+{digest[:32]}"
 
     def key_check(self) -> str:
         """A value stored with the state, telling whether a key is the one that wrote it."""

@@ -18,15 +18,18 @@ from bulk_onboard.api.accounts import tracked
 from bulk_onboard.api.listing import Listing, LiveAccount
 from bulk_onboard.base.changes import Change
 from bulk_onboard.base.outcomes import Outcome, Status
+from bulk_onboard.engine.after_connect import Connected
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.screening import Screen
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
 from bulk_onboard.sync.drift import compare, joined_sheet, left_sheet
-from bulk_onboard.sync.fingerprint import Fingerprinter
+from bulk_onboard.sync.fingerprint import Fingerprinter, connect_part
 from bulk_onboard.sync.state import AccountState
 
 UNCHANGED_REASON = "unchanged"  # skipped.csv's reason
+# A row failed with these connected: its settings or tags are what is left to send.
+STEP_CODES = frozenset({"settings_failed", "tags_failed", "unknown_tag"})
 ACCOUNT_ID = "account_id"  # changes.csv field of an account made again after a deletion
 
 
@@ -38,6 +41,9 @@ class Reason(StrEnum):
     FAILED_LAST_TIME = "failed_last_time"  # last outcome was not a success
     MISSING = "missing_in_mailreach"  # sent before, but MailReach no longer lists it
     ALL = "all"  # --all
+    # The connect is unchanged, but the settings or tags changed, or failed last time: only
+    # `POST /v1/accounts/{id}` and the tag links are sent, no imap_auth.
+    SETTINGS_OR_TAGS = "settings_or_tags"
     UNCHANGED = "unchanged"  # skipped, no API call
 
 
@@ -49,10 +55,13 @@ def decide(
         return Reason.ALL
     if known is None or known.fingerprint is None:
         return Reason.NEW
+    connected = live is not None and connect_part(known.fingerprint) == connect_part(fingerprint)
     if known.outcome != Status.SUCCEEDED.value:
+        if connected and known.error_code in STEP_CODES:
+            return Reason.SETTINGS_OR_TAGS  # connected last time; only a later step failed
         return Reason.FAILED_LAST_TIME
     if known.fingerprint != fingerprint:
-        return Reason.CHANGED
+        return Reason.SETTINGS_OR_TAGS if connected else Reason.CHANGED
     if live is None:
         return Reason.MISSING
     return Reason.UNCHANGED
@@ -82,7 +91,7 @@ def prepare(
         failed = screen.reject(item)
         fingerprint = None
         if failed is None and item.request is not None:
-            fingerprint = fingerprinter.of(item.request)
+            fingerprint = fingerprinter.of_row(item)
         prepared.append(Prepared(item.row, item.email, fingerprint, failed))
     return prepared
 
@@ -105,6 +114,8 @@ class SyncBook:
         self._resubmit_all = resubmit_all
         self._score_delta = score_delta
         self._to_submit: dict[int, _Planned] = {}
+        # Rows whose connect is unchanged: their account, for the steps after a connect alone.
+        self._steps_only: dict[str, Connected] = {}
         self._sheet: set[str] = set()
         self.reasons: Counter[str] = Counter()
         self.changes: list[Change] = []  # found by this run, in order
@@ -128,6 +139,10 @@ class SyncBook:
         self.reasons[reason] += 1
         if reason is not Reason.UNCHANGED:
             self._to_submit[row.row] = _Planned(email, row.fingerprint, live)
+            if reason is Reason.SETTINGS_OR_TAGS and live is not None:
+                account = {"account_id": live.account_id, **live.seen}
+                linked = tuple(f"tag:{tag}" for tag in live.tag_ids)  # not linked again
+                self._steps_only[email] = Connected(account, linked)
             return None
         if self._observe(record, live.seen if live else {}) or moved:
             self._keep(record)
@@ -142,6 +157,11 @@ class SyncBook:
             self._note(joined_sheet(email))
             record.in_sheet = True
             self._keep(record)
+
+    @property
+    def steps_only(self) -> dict[str, Connected]:
+        """Emails to send only their settings and tag links (no imap_auth), with the account."""
+        return self._steps_only
 
     def submits(self, row: int) -> bool:
         """Whether the pool must submit this row."""

@@ -66,6 +66,12 @@ MIGRATIONS: tuple[str, ...] = (
         counts TEXT
     );
     """,
+    # Issue 11: the warm-up settings are tracked for drift like the scores.
+    """
+    ALTER TABLE accounts ADD COLUMN config_max_conversation_running INTEGER;
+    ALTER TABLE accounts ADD COLUMN config_rampup_increase INTEGER;
+    ALTER TABLE accounts ADD COLUMN config_rampup_target INTEGER;
+    """,
 )
 
 # Column names below are constants of this module, never input: the f-strings are safe.

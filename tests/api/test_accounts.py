@@ -35,6 +35,10 @@ def test_the_published_example_reads_into_every_report_column() -> None:
         "sending_ip": "209.85.220.41",
         "sending_reverse_dns": "mail-sor-f41.google.com",
         "tags": "sales-team",
+        # Not report columns: the warm-up settings `sync` tracks for drift.
+        "config_max_conversation_running": 10,
+        "config_rampup_increase": 2,
+        "config_rampup_target": 25,
     }
 
 
@@ -48,6 +52,8 @@ def test_the_published_examples_tracked_fields() -> None:
         "score": 92, "score_gmail": 95, "score_outlook": 88, "score_custom": 91,
         "alive": True, "suspended": False, "imap_issue": False,
         "spf_valid": True, "dkim_valid": True, "dmarc_valid": True,
+        "config_max_conversation_running": 10, "config_rampup_increase": 2,
+        "config_rampup_target": 25,
     }  # fmt: skip
 
 

@@ -262,7 +262,7 @@ def test_report_filters_cover_the_used_range(run_book: Written) -> None:
     succeeded = run_book.sheet("Succeeded")
     last = get_column_letter(len(SUCCEEDED_COLUMNS))
     assert succeeded.auto_filter.ref == f"A1:{last}{succeeded.max_row}"
-    assert run_book.sheet("Unprocessed").auto_filter.ref == "A1:C1"
+    assert run_book.sheet("Unprocessed").auto_filter.ref == "A1:D1"
 
 
 def test_a_long_column_is_capped_and_a_short_one_fits_its_header(run_book: Written) -> None:
@@ -448,7 +448,7 @@ def test_an_echoed_input_column_named_like_a_score_stays_uncoloured_text(tmp_pat
 
 def test_an_empty_report_gets_its_header_and_no_fill_rule(run_book: Written) -> None:
     unprocessed = run_book.sheet("Unprocessed")
-    assert [c.value for c in unprocessed[1]] == ["row", "email", "reason"]
+    assert [c.value for c in unprocessed[1]] == ["row", "email", "reason", "account_id"]
     assert unprocessed.max_row == 1
     assert not list(unprocessed.conditional_formatting)
 

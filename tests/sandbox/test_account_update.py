@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bulk_onboard.rows.account_settings import UPDATE_FIELDS, UpdateField
 from bulk_onboard.sandbox import Sandbox, SandboxConfig, running_sandbox
-from bulk_onboard.sandbox.bodies import UPDATE_FIELDS, UpdateField
 from tests.sandbox.test_sandbox import call, connect, connect_body
 
 

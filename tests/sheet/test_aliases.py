@@ -24,8 +24,9 @@ VENDOR_HEADERS: dict[str, dict[str, str | None]] = {
         "SMTP Port": "smtp_server_port",
         "Daily Limit": None,
         "Warmup Enabled": None,
-        "Warmup Limit": None,
-        "Warmup Increment": None,
+        "Warmup Limit": "config_rampup_target",
+        "Warmup Increment": "config_rampup_increase",
+        "Tags": "tags",
     },
     "smartlead": {
         "from_name": "name",
@@ -38,6 +39,9 @@ VENDOR_HEADERS: dict[str, dict[str, str | None]] = {
         "imap_port": "imap_server_port",
         "max_email_per_day": None,
         "warmup_enabled": None,
+        "total_warmup_per_day": "config_rampup_target",
+        "daily_rampup": "config_rampup_increase",
+        "signature": "signature",
         "imap_user_name": "imap_server_username",
         "imap_password": "imap_server_password",
         "type": "provider",
@@ -157,12 +161,12 @@ def test_a_bare_id_column_is_not_taken_for_the_mailreach_id() -> None:
 
 
 def test_unknown_columns_are_listed_as_ignored_in_file_order() -> None:
-    columns = ColumnMap.from_headers(["Tags", "Email", "Daily Limit", "Warmup Enabled"])
-    assert columns.ignored == ("Tags", "Daily Limit", "Warmup Enabled")
+    columns = ColumnMap.from_headers(["Notes", "Email", "Daily Limit", "Warmup Enabled"])
+    assert columns.ignored == ("Notes", "Daily Limit", "Warmup Enabled")
 
 
 def test_describe_lists_mapped_columns_in_file_order() -> None:
-    columns = ColumnMap.from_headers(["SMTP Host", "Tags", "Email", "First Name"])
+    columns = ColumnMap.from_headers(["SMTP Host", "Notes", "Email", "First Name"])
     assert columns.describe() == [
         ("SMTP Host", "smtp_server"),
         ("Email", "email"),
@@ -229,19 +233,20 @@ def test_password_columns_are_secret() -> None:
     ],
 )  # fmt: skip
 def test_unknown_columns_that_look_secret_are_secret(header: str) -> None:
-    columns = ColumnMap.from_headers(["Email", header, "Tags"])
+    columns = ColumnMap.from_headers(["Email", header, "Notes"])
     assert columns.secret_columns == {1}
     assert header.strip() in columns.ignored
 
 
 @pytest.mark.parametrize(
-    "header", ["Tags", "Daily Limit", "Notes", "Warmup Enabled", "Company", "San Diego Office"]
+    "header",
+    ["Company Tags", "Daily Limit", "Notes", "Warmup Enabled", "Company", "San Diego Office"],
 )
 def test_ordinary_unknown_columns_are_not_secret(header: str) -> None:
     assert ColumnMap.from_headers(["Email", header]).secret_columns == set()
 
 
 def test_blank_and_repeated_headers_get_unique_report_names() -> None:
-    columns = ColumnMap.from_headers(["Email", "", "Tags", "Tags"])
-    assert columns.report_headers == ("Email", "Column B", "Tags", "Tags (D)")
+    columns = ColumnMap.from_headers(["Email", "", "Notes", "Notes"])
+    assert columns.report_headers == ("Email", "Column B", "Notes", "Notes (D)")
     assert columns.ignored == columns.report_headers[1:]

@@ -63,15 +63,24 @@ def _kept(raw: bytes) -> dict[str, Any] | None:
 
 @contextmanager
 def recording_proxy(
-    upstream: str, *, refuse_agent: str = "", lose_first_connect: bool = False
+    upstream: str,
+    *,
+    refuse_agent: str = "",
+    lose_first_connect: bool = False,
+    refuse_key_on: str = "",
+    unavailable_once_on: str = "",
 ) -> Iterator[RecordingProxy]:
     """Serve a recording proxy to `upstream` (a base URL ending in /api) on a free port.
 
     With `refuse_agent`, it also plays a web application firewall: a request whose User-Agent
     contains that text gets a 403 HTML page and never reaches the upstream. With
     `lose_first_connect`, the first `imap_auth` of each email reaches the upstream, which does
-    the work, and then the connection is dropped before the answer: the ambiguous case.
+    the work, and then the connection is dropped before the answer: the ambiguous case. With
+    `refuse_key_on`, a request whose path contains that text is answered 401 (the key revoked
+    mid-run) and never reaches the upstream. With `unavailable_once_on`, the first request whose
+    path contains that text is answered 503 (a retryable fault) without reaching the upstream.
     """
+    unavailable = [unavailable_once_on] if unavailable_once_on else []
     connected: set[str] = set()
     parts = urlsplit(upstream)
     origin = f"{parts.scheme}://{parts.netloc}"
@@ -87,6 +96,11 @@ def recording_proxy(
         proxy.sent.append(entry)
         if refuse_agent and refuse_agent in agent:
             return web.Response(status=403, text=FIREWALL_PAGE, content_type="text/html")
+        if refuse_key_on and refuse_key_on in request.path:
+            return web.json_response({"error": "Unauthorized"}, status=401)
+        if unavailable and unavailable[0] in request.path:
+            unavailable.clear()
+            return web.json_response({"error": "Service unavailable"}, status=503)
         headers = {h: request.headers[h] for h in _FORWARDED_HEADERS if h in request.headers}
         session: aiohttp.ClientSession = holder["session"]
         async with session.request(
