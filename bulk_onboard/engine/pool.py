@@ -17,10 +17,10 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action, Verdict
-from bulk_onboard.api.submit import Submission, Submitter
+from bulk_onboard.api.submit import IMAP_AUTH_PATH, Submission, Submitter
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed
 from bulk_onboard.engine import settle
@@ -222,19 +222,11 @@ class Pool:
         item, sub = job.item, job.sub
         assert job.body is not None
         assert job.sent is not None
-        self._inflight.add(item.row)
-        sent = await self._submitter.attempt(sub, job.body)
-        self._inflight.discard(item.row)
-        if sent:
-            self.stats.api_requests += 1
-            delay_s = self._submitter.retry_pause(sub)
-            if delay_s is not None:
-                self.stats.retries += 1
-                if not self._stop.requested.is_set():
-                    if sub.ambiguous:
-                        self._maybe_sent.add(item.row)
-                    return delay_s
-                sub.interrupted = True  # a stop came while it was on the wire: no retry now
+        delay_s = await self._send_once(item.row, sub, job.body)
+        if delay_s is not None:
+            if sub.ambiguous:
+                self._maybe_sent.add(item.row)
+            return delay_s
         self._maybe_sent.discard(item.row)
         outcome = self._outcome_of(item, sub, job.sent)
         if (
@@ -248,6 +240,27 @@ class Pool:
             return await self._follow(job)
         self._settle(outcome)
         return None
+
+    async def _send_once(
+        self, row: int, sub: Submission, body: dict[str, Any], path: str = IMAP_AUTH_PATH
+    ) -> float | None:
+        """One attempt of a row's request (its connect, or a step after it): the backoff to
+        wait in the queue before the next, or None once the answer is final. A stop that came
+        while it was on the wire allows no retry."""
+        self._inflight.add(row)
+        sent = await self._submitter.attempt(sub, body, path)
+        self._inflight.discard(row)
+        if not sent:
+            return None
+        self.stats.api_requests += 1
+        delay_s = self._submitter.retry_pause(sub)
+        if delay_s is None:
+            return None
+        self.stats.retries += 1
+        if self._stop.requested.is_set():
+            sub.interrupted = True
+            return None
+        return delay_s
 
     async def _follow(self, job: _Job) -> float | None:
         """Send a connected row's steps, one attempt at a time under the same throttle and
@@ -266,17 +279,9 @@ class Pool:
             step, sub = steps.step, steps.sub
             assert step is not None
             assert sub is not None
-            self._inflight.add(row)
-            sent = await self._submitter.attempt(sub, step.body, step.path)
-            self._inflight.discard(row)
-            if sent:
-                self.stats.api_requests += 1
-                delay_s = self._submitter.retry_pause(sub)
-                if delay_s is not None:
-                    self.stats.retries += 1
-                    if not self._stop.requested.is_set():
-                        return delay_s
-                    sub.interrupted = True  # a stop came while it was on the wire
+            delay_s = await self._send_once(row, sub, step.body, step.path)
+            if delay_s is not None:
+                return delay_s
             steps.sub = None
             if not steps.answered(sub):
                 self._settle(steps.interim)  # the key refused, or a stop: --resume finishes it
