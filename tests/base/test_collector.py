@@ -7,7 +7,7 @@ import weakref
 
 import pytest
 
-from bulk_onboard.base.collector import collected_between_chunks
+from bulk_onboard.base.collector import COMMAND_THRESHOLDS, collected_between_chunks, for_a_command
 
 
 class _Node:
@@ -46,3 +46,13 @@ def test_cycles_left_by_chunks_are_freed_every_few_chunks() -> None:
         assert ref() is not None  # refcounting alone can't free it
         chunk_done()
         assert ref() is None
+
+
+def test_a_command_collects_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        for_a_command()
+        assert gc.get_threshold() == COMMAND_THRESHOLDS
+        assert COMMAND_THRESHOLDS[0] > before[0]
+    finally:
+        gc.set_threshold(*before)
