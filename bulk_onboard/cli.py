@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from bulk_onboard.base.collector import for_a_command
 from bulk_onboard.base.printable import printable
 from bulk_onboard.base.version import __version__
 from bulk_onboard.commands import check, report, run, sandbox, sync, validate
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
+    for_a_command()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list[:1] != ["sandbox"] and _key_given(args_list):
         print(

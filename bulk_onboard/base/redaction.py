@@ -35,13 +35,16 @@ _ASCII_RUNS = re.compile(r"[A-Za-z0-9]+")
 class Redactor:
     """Removes a fixed set of secrets from text: `redact(text)`, or `redact.value(json)`."""
 
-    __slots__ = ("_cores", "_forms", "_long", "_pattern", "_secrets")
+    __slots__ = ("_cores", "_forms", "_long", "_pattern", "_runs", "_secrets")
 
     def __init__(self, secrets: Iterable[str]) -> None:
         self._secrets = tuple({secret for secret in secrets if secret.strip()})
         # What every form of a secret still holds, in lower case: its longest ASCII run of
         # letters and digits (escaping changes only the other characters). None: look always.
         self._cores = tuple(_core(secret) for secret in self._secrets)
+        # Every ASCII run of letters and digits of each secret, longest first: a form of the
+        # secret holds them all, so ASCII text that misses one of them can't hold that secret.
+        self._runs = tuple(_runs(secret) for secret in self._secrets)
         self._forms: tuple[str, ...] | None = None  # built on first need: most text is clean
         self._long: tuple[str, ...] = ()
         self._pattern: re.Pattern[str] | None = None
@@ -75,6 +78,12 @@ class Redactor:
         if None in self._cores or _CUT in text:
             return True
         lower = text.lower()
+        if text.isascii() and "\\u" not in text:
+            # In ASCII text a case-insensitive match is a match of the lower-cased text, so each
+            # run must be there (an answer's keys, such as `imap_server`, hold a run of many
+            # passwords: the core alone would build and run the pattern for most strings). A raw
+            # JSON body may spell a letter as \u0070: there the core decides, as it always did.
+            return any(all(run in lower for run in runs) for runs in self._runs)
         return any(core in lower for core in self._cores if core is not None)
 
     def _compiled(self) -> re.Pattern[str] | None:
@@ -104,6 +113,12 @@ class Redactor:
 def _core(secret: str) -> str | None:
     longest = max(_ASCII_RUNS.findall(secret), key=len, default="")
     return longest.lower() if len(longest) >= MIN_CORE_CHARS else None
+
+
+def _runs(secret: str) -> tuple[str, ...]:
+    return tuple(
+        sorted({run.lower() for run in _ASCII_RUNS.findall(secret)}, key=len, reverse=True)
+    )
 
 
 def _forms(secret: str) -> set[str]:

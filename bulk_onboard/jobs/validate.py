@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
 
+from bulk_onboard.base.collector import collected_between_chunks
 from bulk_onboard.base.outcomes import Outcome, Status
 from bulk_onboard.base.printable import printable
 from bulk_onboard.base.version import __version__
@@ -96,9 +97,10 @@ def validate_job(
     error_codes: Counter[str] = Counter()
     total = 0
     try:
-        with ReportWriter(
-            run_dir, columns.report_headers, (Status.VALID, Status.FAILED)
-        ) as reports:
+        with (
+            ReportWriter(run_dir, columns.report_headers, (Status.VALID, Status.FAILED)) as reports,
+            collected_between_chunks() as chunk_done,
+        ):
             for chunk in table.chunks:
                 total += len(chunk)
                 items = [normalise(raw, columns, options) for raw in chunk]
@@ -109,6 +111,7 @@ def validate_job(
                     if outcome.status is Status.FAILED:
                         error_codes[outcome.fields["error_code"]] += 1
                     reports.write(outcome)
+                chunk_done()
     except InputError:
         # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
         discard_run_dir(out, run_dir, previous_latest)

@@ -59,3 +59,19 @@ def test_no_secret_means_text_is_returned_as_it_is() -> None:
     assert not redact
     text = "anything at all …"
     assert redact(text) is text
+
+
+def test_text_holding_only_part_of_a_secret_is_not_searched() -> None:
+    """An answer's keys (`imap_server_port`) hold a run of a password like `imap-pw-7`: looking
+    costs a pattern per row, so ASCII text missing any run of the secret is passed as it is."""
+    redact = Redactor(["imap-pw-7"])
+    assert not redact.mentioned_in("imap_server_port")
+    assert not redact.mentioned_in("IMAP PW")  # the 7 is missing
+    assert redact.mentioned_in("login failed: IMAP PW 7")  # may be a form of it: searched
+    assert redact("imap_server_port") == "imap_server_port"
+    assert redact("sent imap-pw-7 to you") == f"sent {MASK} to you"
+    assert redact("sent IMAP-PW-7") == f"sent {MASK}"
+    # Outside ASCII a case-insensitive match is not the lower-cased text's: the core decides.
+    assert Redactor(["Straße-99"]).mentioned_in("STRAẞE")  # no 99, but not ASCII
+    # A raw JSON body that escapes a letter holds the run only once parsed: the core decides.
+    assert redact.mentioned_in('{"error": "bad password IMAP-\\u0070w-7"}')
