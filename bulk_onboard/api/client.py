@@ -100,7 +100,10 @@ class ApiClient:
                 location = response.headers.get("Location")
                 parsed = _parse(raw, response.status)
                 redact = Redactor([self.config.api_key, *secrets_in(body or {})])
-                if redact.mentioned_in(raw.decode("utf-8", "replace")):
+                text = raw.decode("utf-8", "replace")
+                # A JSON escape (\u0070) can spell a secret the raw text does not show: then
+                # the parsed strings are searched whatever the raw text looks like.
+                if "\\u" in text or redact.mentioned_in(text):
                     parsed = redact.value(parsed)
                 return Answer(
                     response.status,

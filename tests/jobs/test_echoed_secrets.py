@@ -60,6 +60,25 @@ def test_an_api_error_repeating_the_passwords_and_key_is_stored_without_them(
     assert_no_secret(result, secrets | {KEY})
 
 
+def test_an_error_spelling_the_passwords_as_json_escapes_is_stored_without_them(
+    tmp_path: Path,
+) -> None:
+    """The raw body holds no password (each letter is a \\u escape); the parsed text does."""
+    sheet = tmp_path / "in.csv"
+    secrets = write_sheet(sheet, 2)
+    out = tmp_path / "out"
+    with http_peer(echoing(400, escaped=True)) as api:
+        run = ["run", str(sheet), "--no-lookup", *FAST]
+        result = run_cli(run, out, url=api.url + "/api", key=KEY)
+    assert result.code == 1, result.stderr
+    failed = result.report("failed.csv")
+    assert {row["error_code"] for row in failed} == {"rejected"}
+    for row in failed:
+        assert "Invalid login" in row["message"]
+        assert row["message"].count(MASK) == 3, row["message"]
+    assert_no_secret(result, secrets | {KEY})
+
+
 def test_a_listing_repeating_the_key_stops_the_run_without_it(tmp_path: Path) -> None:
     sheet = tmp_path / "in.csv"
     secrets = write_sheet(sheet, 3)

@@ -83,9 +83,10 @@ def redirecting(target: str, status: int = 307, *, only: str = "", upstream: str
     return Behaviour(answer, close)
 
 
-def echoing(status: int = 400, *, as_json: bool = True) -> Behaviour:
+def echoing(status: int = 400, *, as_json: bool = True, escaped: bool = False) -> Behaviour:
     """Answer a ping 200, and any other request `status` with an error text repeating the
-    request: its key, and every password of its body (as a careless API might)."""
+    request: its key, and every password of its body (as a careless API might). `escaped`: the
+    JSON error spells every character as a \\uXXXX escape, as some JSON encoders do."""
 
     async def answer(peer: Peer, request: web.Request, raw: bytes) -> web.StreamResponse:
         peer.received.append(Received(request.method, request.path_qs, dict(request.headers), raw))
@@ -96,6 +97,11 @@ def echoing(status: int = 400, *, as_json: bool = True) -> Behaviour:
             f"Invalid login {sent.get('password')} / {sent.get('imap_server_password')} / "
             f"{sent.get('smtp_server_password')} with key {request.headers.get('X-Api-Key')}"
         )
+        if escaped:
+            spelt = "".join(f"\\u{ord(char):04x}" for char in said)
+            return web.Response(
+                text=f'{{"error": "{spelt}"}}', status=status, content_type="application/json"
+            )
         if as_json:
             return web.json_response({"error": said, "request": sent}, status=status)
         return web.Response(text=f"<html><body>{said}</body></html>", status=status)
