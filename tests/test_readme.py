@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -116,3 +119,27 @@ def test_ci_runs_the_readme_test_command_verbatim() -> None:
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert command in ci
     assert ci[-1] == command  # last: its exit code is CI's
+
+
+def _shown(text: str) -> list[str]:
+    """Lines as README shows them: the port, the run folder's time and rows/s vary per run."""
+    text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"\d{8}T\d{6}Z", "TIME", text)
+    text = re.sub(r"rows/s +[\d.]+", "rows/s N", text)
+    return text.splitlines()
+
+
+def test_the_first_commands_output_is_what_readme_shows(tmp_path: Path) -> None:
+    found = re.search(r"prints a summary on stdout:\n\n```text\n(.*?)```", README, re.S)
+    assert found, "README shows no output of its first command"
+    shutil.copytree(REPO / "samples", tmp_path / "samples")
+    done = subprocess.run(
+        [sys.executable, "-m", "bulk_onboard", "run", "samples/mailboxes.csv", "--sandbox"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert sorted(_shown(done.stderr + done.stdout)) == sorted(_shown(found.group(1)))
