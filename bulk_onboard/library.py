@@ -204,8 +204,14 @@ async def _check(
     return code, run_dir, ""
 
 
-async def _validate(input: PathLike, **options: Unpack[Reading]) -> Ending:
-    """Read, normalise and validate every row, with no network: valid.csv and failed.csv."""
+async def _validate(
+    input: PathLike,
+    *,
+    workspaces: Mapping[str, int] | None = None,
+    **options: Unpack[Reading],
+) -> Ending:
+    """Read, normalise and validate every row, with no network: valid.csv and failed.csv.
+    `workspaces` (`--workspace`) checks the rows `run` would link through one as such."""
     from bulk_onboard.jobs.validate import validate_job
 
     check_out(Path(options.get("out", DEFAULT_OUT)))
@@ -216,6 +222,7 @@ async def _validate(input: PathLike, **options: Unpack[Reading]) -> Ending:
         _read(options),
         options.get("provider"),
         _stdin_bytes(str(input), options),
+        _checked_workspaces(workspaces or {}),
     )
     return code, run_dir, ""
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 
 from bulk_onboard.commands.options import add_read_options, finished, read_options
+from bulk_onboard.commands.run import workspace
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -14,6 +15,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "validate", allow_abbrev=False, help="read, normalise and validate only; no network"
     )
     add_read_options(val)
+    val.add_argument(
+        "--workspace",
+        action="append",
+        type=workspace,
+        metavar="KIND=ID",
+        help="check Google Workspace (google=ID) or Microsoft 365 (outlook=ID) rows as `run "
+        "--workspace` would link them: with no password (repeatable)",
+    )
 
 
 def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -21,6 +30,8 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
     os.umask(0o077)
     return finished(
-        lambda: library.validate(args.input, **read_options(args)),
+        lambda: library.validate(
+            args.input, workspaces=dict(args.workspace or ()), **read_options(args)
+        ),
         args.log_format,
     )

@@ -38,8 +38,12 @@ _valid_values = attrgetter(*_VALID_IN_MODEL_ORDER)
 
 
 def valid_outcome(item: NormalisedRow) -> Outcome:
-    """valid.csv columns: what would be sent, without any password, plus the normaliser's notes."""
-    assert item.request is not None
+    """valid.csv columns: what would be sent, without any password, plus the normaliser's notes.
+    A row for an email workspace has no request: its notes say which workspace, and why."""
+    if item.request is None:
+        assert item.workspace is not None
+        note = f"linked through email workspace {item.workspace} ({item.workspace_why})"
+        return Outcome(item.row, item.email, Status.VALID, {"notes": note})
     fields: dict[str, object] = dict(
         zip(_VALID_IN_MODEL_ORDER, _valid_values(item.request), strict=True)
     )
@@ -69,6 +73,7 @@ def validate_job(
     read: ReadOptions,
     default_provider: str | None,
     stdin_bytes: bytes | None = None,
+    workspaces: tuple[tuple[str, int], ...] = (),
 ) -> tuple[ExitCode, Path]:
     """Validate every row into a run folder (valid.csv, failed.csv); 0 if all rows are valid."""
     started_at = datetime.now(UTC)
@@ -91,7 +96,10 @@ def validate_job(
     previous_latest = latest_target(out)
     run_dir = create_run_dir(out, input_path)
     # No journal: a validate has nothing to resume, and its reports are written as rows settle.
-    options = NormaliseOptions(default_provider=default_provider)
+    # Rows are routed as `run` routes them, so a workspace row needs no password here either.
+    options = NormaliseOptions(
+        default_provider=default_provider, route_workspaces=True, workspaces=workspaces
+    )
     first_rows = FirstRows()
     counts: Counter[str] = Counter()
     error_codes: Counter[str] = Counter()

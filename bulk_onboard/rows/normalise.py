@@ -96,8 +96,8 @@ class NormaliseOptions:
     default_provider: str | None = None
     test: bool = False
     settings: tuple[tuple[str, bool | int | str], ...] = ()
-    # `run` only: rows may go to an email workspace (rows/workspace_route.py); `--workspace`'s
-    # workspace ids by kind ("google", "outlook").
+    # `run` and `validate`: rows may go to an email workspace (rows/workspace_route.py);
+    # `--workspace`'s workspace ids by kind ("google", "outlook").
     route_workspaces: bool = False
     workspaces: tuple[tuple[str, int], ...] = ()
 

@@ -10,8 +10,8 @@ no password): `POST /v1/email_workspaces/{id}/accounts`. A row goes to one when:
 3. else, when exactly one `--workspace` is given and the row names no provider, no server and
    no password (a sheet of bare addresses): that one.
 
-Rows with a password and no workspace for their kind keep using `imap_auth`. Only `run` routes
-rows (`NormaliseOptions.route_workspaces`); MX records are not looked up here (no network in
+Rows with a password and no workspace for their kind keep using `imap_auth`. `run` and `validate`
+route rows (`NormaliseOptions.route_workspaces`); MX records are not looked up here (no network in
 the row checks), so a custom domain's Google mailboxes need a provider column or rule 3.
 """
 

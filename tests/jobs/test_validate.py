@@ -68,3 +68,20 @@ def test_validate_writes_no_journal_as_there_is_nothing_to_resume(tmp_path: Path
     summary = json.loads((result.run_dir / "summary.json").read_text())
     assert (summary["valid"], summary["failed"]) == (3, 2)
     assert summary["error_codes"] == {"invalid_email": 1, "duplicate_email": 1}
+
+
+WORKSPACE_SAMPLE = Path(__file__).parents[2] / "samples" / "workspace-addresses.csv"
+
+
+def test_validate_checks_workspace_rows_as_run_would_link_them(tmp_path: Path) -> None:
+    """Bare addresses need no password when --workspace names where they go, as for run."""
+    linked = run_cli(["validate", str(WORKSPACE_SAMPLE), "--workspace", "google=1"], tmp_path / "a")
+    assert linked.code == 0, linked.stderr
+    valid = linked.report("valid.csv")
+    assert len(valid) == 40
+    assert {row["notes"].partition(" (")[0] for row in valid} == {
+        "linked through email workspace 1"
+    }
+    alone = run_cli(["validate", str(WORKSPACE_SAMPLE)], tmp_path / "b")
+    assert alone.code == 1
+    assert {row["error_code"] for row in alone.report("failed.csv")} == {"missing_field"}
