@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bulk_onboard.api.config import ApiConfig
+from bulk_onboard.api.paths import PING_PATH
 from bulk_onboard.api.retry_rules import Action
 from bulk_onboard.api.submit import Submission
 from bulk_onboard.base.printable import url_shown
 from bulk_onboard.errors import ExitCode
 
-PING_PATH = "/v1/ping"
 MAILREACH_BASE = "https://api.mailreach.co/api"
 
 

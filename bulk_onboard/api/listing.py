@@ -17,6 +17,7 @@ from typing import Any
 from bulk_onboard.api.accounts import account_fields, tracked
 from bulk_onboard.api.client import ApiClient, TransportFailure
 from bulk_onboard.api.key_check import client_refused_message, key_refused_message
+from bulk_onboard.api.paths import ACCOUNTS_PATH
 from bulk_onboard.api.retry_rules import Action, Verdict, classify_response, classify_transport
 from bulk_onboard.api.submit import RetryPolicy
 from bulk_onboard.api.throttle import Throttle
@@ -29,7 +30,6 @@ from bulk_onboard.errors import ExitCode
 # page); the page size is the server's (no size parameter is documented, so none is sent, and
 # any size works); an empty array means the end. A page equal to the one before also ends the
 # listing, so a server that ignores `page` is not listed forever, and MAX_PAGES bounds the rest.
-ACCOUNTS_PATH = "/v1/accounts"
 FIRST_PAGE = 0
 MAX_PAGES = 100_000  # a listing that never ends is a server fault, not an account base
 _WRAPPER_KEYS = ("accounts", "data")  # tolerated around the documented bare array

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bulk_onboard.api.client import ApiClient, TransportFailure
+from bulk_onboard.api.paths import IMAP_AUTH_PATH
 from bulk_onboard.api.retry_rules import Action, Verdict, classify_response, classify_transport
 from bulk_onboard.api.throttle import Throttle
 from bulk_onboard.base.printable import url_shown
@@ -26,7 +27,6 @@ from bulk_onboard.base.printable import url_shown
 if TYPE_CHECKING:  # resend.py looks accounts up through the listing, which uses RetryPolicy
     from bulk_onboard.api.resend import Resend
 
-IMAP_AUTH_PATH = "/v1/imap_auth"
 BACKOFF_CAP_STEPS = 3  # 1, 2, 4, 8 x base, then 8 x base again
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from bulk_onboard.api.account_ids import AccountIds
 from bulk_onboard.api.accounts import account_fields
+from bulk_onboard.api.paths import account_path, tag_link_path
 from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action, Verdict
 from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base.hints import hint_for
@@ -31,14 +32,6 @@ from bulk_onboard.rows.account_settings import TagRef
 from bulk_onboard.rows.normalise import NormalisedRow
 
 STEPS_PENDING = Unprocessed.STEPS_PENDING
-
-
-def account_path(account_id: int) -> str:
-    return f"/v1/accounts/{account_id}"
-
-
-def tag_link_path(tag_id: int) -> str:
-    return f"/v1/tags/{tag_id}/link"
 
 
 @dataclass(frozen=True, slots=True)

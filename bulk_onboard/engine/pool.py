@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from bulk_onboard.api.paths import IMAP_AUTH_PATH
 from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action, Verdict
-from bulk_onboard.api.submit import IMAP_AUTH_PATH, Submission, Submitter
+from bulk_onboard.api.submit import Submission, Submitter
 from bulk_onboard.base import outcomes
 from bulk_onboard.base.outcomes import Outcome, Stage, Status, Unprocessed
 from bulk_onboard.engine import settle

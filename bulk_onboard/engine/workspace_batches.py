@@ -27,6 +27,7 @@ from typing import Any
 from bulk_onboard.api.account_ids import AccountIds
 from bulk_onboard.api.accounts import account_fields
 from bulk_onboard.api.listing import ListingFailed
+from bulk_onboard.api.paths import batch_path, task_path
 from bulk_onboard.api.retry_rules import STOP_EXIT_CODES, Action, error_text
 from bulk_onboard.api.submit import Submitter
 from bulk_onboard.base import outcomes
@@ -42,14 +43,6 @@ POLL_FIRST_S = 0.05  # the first pause before asking a task, doubled each time u
 POLL_CAP_S = 8.0
 POLL_LIMIT_S = 3600.0  # a task not done within an hour is left for --resume
 PENDING = Unprocessed.WORKSPACE_PENDING
-
-
-def batch_path(workspace: int) -> str:
-    return f"/v1/email_workspaces/{workspace}/accounts"
-
-
-def task_path(task_id: int) -> str:
-    return f"/v1/tasks/{task_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 from bulk_onboard.api.account_ids import AccountIds
 from bulk_onboard.api.client import ApiClient
 from bulk_onboard.api.config import ApiConfig
-from bulk_onboard.api.key_check import PING_PATH, ping_stop
+from bulk_onboard.api.key_check import ping_stop
 from bulk_onboard.api.listing import Listing, ListingFailed, list_accounts
+from bulk_onboard.api.paths import PING_PATH
 from bulk_onboard.api.resend import Resend
 from bulk_onboard.api.retry_rules import Action
 from bulk_onboard.api.submit import RetryPolicy, Submitter
