@@ -22,6 +22,7 @@ import pytest
 
 from tests.support.cli import (
     Result,
+    RunningCli,
     assert_conservation,
     assert_no_secret,
     data_rows,
@@ -281,6 +282,16 @@ def arrived_after(box: SandboxProcess, when: float) -> list[dict[str, object]]:
     return [r for r in box.imap_auth() if r["t"] > when + ARRIVAL_SLACK_S]
 
 
+def interrupt_now(
+    run: RunningCli, box: SandboxProcess, timeout_s: float = 60
+) -> tuple[Result, list[dict[str, object]]]:
+    """SIGINT the run and let it finish: its result, and the rows that reached `box` after."""
+    signalled = time.time()
+    run.send(signal.SIGINT)
+    result = run.finish(timeout_s=timeout_s)
+    return result, arrived_after(box, signalled)
+
+
 @pytest.mark.timeout(60)
 def test_a_signal_under_a_rate_starts_no_request_after_it(tmp_path: Path) -> None:
     """Workers waiting for their rate slot send nothing once the signal has come."""
@@ -289,10 +300,7 @@ def test_a_signal_under_a_rate_starts_no_request_after_it(tmp_path: Path) -> Non
         args = ["run", str(sheet), "--rate", "2", "--concurrency", "8", "--no-progress"]
         run = start_cli(args, tmp_path / "out", url=box.url)
         box.wait_for_imap_auth(3)
-        signalled = time.time()
-        run.send(signal.SIGINT)
-        result = run.finish()
-        late = arrived_after(box, signalled)
+        result, late = interrupt_now(run, box)
         accepted = box.accepted()
     assert result.code == 130, result.stderr
     assert_promises(result, sheet, secrets)
@@ -311,10 +319,7 @@ def test_a_signal_during_a_429_pause_starts_no_request_after_it(tmp_path: Path) 
         args = ["run", str(sheet), "--rate", "4", "--concurrency", "8", "--max-attempts", "50"]
         run = start_cli([*args, "--no-progress"], tmp_path / "out", url=box.url)
         run.wait_for("429s", lambda: len(box.imap_auth(status=429)) >= 3)
-        signalled = time.time()
-        run.send(signal.SIGINT)
-        result = run.finish()
-        late = arrived_after(box, signalled)
+        result, late = interrupt_now(run, box)
         accepted = box.accepted()
     assert result.code == 130, result.stderr
     assert_promises(result, sheet, secrets)
@@ -347,10 +352,7 @@ def test_a_signal_settles_rows_waiting_out_a_backoff_at_once(tmp_path: Path) -> 
         args = ["run", str(sheet), "--rate", "0", "--backoff", "20", "--concurrency", "2"]
         run = start_cli([*args, "--no-progress"], tmp_path / "out", url=box.url)
         box.wait_for_imap_auth(6, status=503)
-        signalled = time.time()
-        run.send(signal.SIGINT)
-        result = run.finish(timeout_s=15)  # the backoff is 20 s: nobody waited it out
-        late = arrived_after(box, signalled)
+        result, late = interrupt_now(run, box, timeout_s=15)  # the backoff is 20 s: not waited
     assert result.code == 130, result.stderr
     assert_promises(result, sheet, secrets)
     assert late == []
