@@ -9,16 +9,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from bulk_onboard.base.collector import collected_between_chunks
-from bulk_onboard.base.outcomes import Outcome, Status
+from bulk_onboard.base.outcomes import Status
 from bulk_onboard.base.printable import printable
 from bulk_onboard.base.version import __version__
 from bulk_onboard.errors import ExitCode, InputError
-from bulk_onboard.reports.csv_reports import ReportWriter, write_json
+from bulk_onboard.reports.csv_reports import VALID_COLUMNS, ReportWriter, write_json
 from bulk_onboard.rows.first_rows import FirstRows
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
-from bulk_onboard.rows.request import ConnectRequest
 from bulk_onboard.rows.screening import Screen
 from bulk_onboard.runs.create import create_run_dir, discard_run_dir, latest_target
 from bulk_onboard.settings import ReadOptions
@@ -26,29 +26,21 @@ from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.reader import open_table
 
 log = logging.getLogger("bulk_onboard")
-_VALID_FIELDS = frozenset({
-    "provider", "first_name", "last_name", "imap_server", "imap_server_port",
-    "imap_server_username", "smtp_server", "smtp_server_port", "smtp_server_username",
-    "smtp_server_starttls", "smtp_server_auth_type",
-})  # fmt: skip
-# In the model's order, as `model_dump(include=_VALID_FIELDS)` would give them; none is a secret
-# or a nested model, so reading the attributes gives the same values without a dump per row.
-_VALID_IN_MODEL_ORDER = tuple(f for f in ConnectRequest.model_fields if f in _VALID_FIELDS)
-_valid_values = attrgetter(*_VALID_IN_MODEL_ORDER)
+# valid.csv's columns between `email` and `notes`, read off the request: none is a secret or a
+# nested model, so reading the attributes gives the model's values without a dump per row.
+_VALID_REQUEST_COLUMNS = VALID_COLUMNS[2:-1]
+_valid_values = attrgetter(*_VALID_REQUEST_COLUMNS)
 
 
-def valid_outcome(item: NormalisedRow) -> Outcome:
-    """valid.csv columns: what would be sent, without any password, plus the normaliser's notes.
-    A row for an email workspace has no request: its notes say which workspace, and why."""
+def valid_cells(item: NormalisedRow) -> list[Any]:
+    """valid.csv's line for a row: what would be sent, without any password, and the
+    normaliser's notes. A row for an email workspace has no request: its notes say which
+    workspace, and why."""
     if item.request is None:
         assert item.workspace is not None
         note = f"linked through email workspace {item.workspace} ({item.workspace_why})"
-        return Outcome(item.row, item.email, Status.VALID, {"notes": note})
-    fields: dict[str, object] = dict(
-        zip(_VALID_IN_MODEL_ORDER, _valid_values(item.request), strict=True)
-    )
-    fields["notes"] = " ".join(item.notes)
-    return Outcome(item.row, item.email, Status.VALID, fields)
+        return [item.row, item.email, *(None,) * len(_VALID_REQUEST_COLUMNS), note]
+    return [item.row, item.email, *_valid_values(item.request), " ".join(item.notes)]
 
 
 def _screen_for(items: list[NormalisedRow], first_rows: FirstRows) -> Screen:
@@ -101,7 +93,7 @@ def validate_job(
         default_provider=default_provider, route_workspaces=True, workspaces=workspaces
     )
     first_rows = FirstRows()
-    counts: Counter[str] = Counter()
+    failed = 0
     error_codes: Counter[str] = Counter()
     total = 0
     try:
@@ -114,17 +106,18 @@ def validate_job(
                 items = [normalise(raw, columns, options) for raw in chunk]
                 screen = _screen_for(items, first_rows)
                 for item in items:
-                    outcome = screen.reject(item) or valid_outcome(item)
-                    counts[outcome.status] += 1
-                    if outcome.status is Status.FAILED:
-                        error_codes[outcome.fields["error_code"]] += 1
-                    reports.write(outcome)
+                    if rejected := screen.reject(item):
+                        failed += 1
+                        error_codes[rejected.fields["error_code"]] += 1
+                        reports.write(rejected)
+                    else:
+                        reports.write_cells(Status.VALID, valid_cells(item))
                 chunk_done()
     except InputError:
         # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
         discard_run_dir(out, run_dir, previous_latest)
         raise
-    code = ExitCode.OK if counts.get(Status.FAILED, 0) == 0 else ExitCode.SOME_FAILED
+    code = ExitCode.OK if failed == 0 else ExitCode.SOME_FAILED
     write_json(
         run_dir / "manifest.json",
         {
@@ -143,8 +136,8 @@ def validate_job(
             "input": input_path,
             "input_sha256": table.source.sha256,
             "rows_total": total,
-            "valid": counts.get(Status.VALID, 0),
-            "failed": counts.get(Status.FAILED, 0),
+            "valid": total - failed,
+            "failed": failed,
             "started_at": started_at.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
             "exit_code": int(code),

@@ -71,5 +71,5 @@ class Completer:
             if not given.text(port_field):
                 cells[self._wide.index[port_field]] = str(server.port)
         again = normalise(RawRow(raw.number, tuple(cells)), self._wide, self._options)
-        completed = dataclasses.replace(again, original=item.original)
+        completed = dataclasses.replace(again, cells=item.cells, columns=item.columns)
         return Completed(completed, "; ".join(notes) + ".", guessed)

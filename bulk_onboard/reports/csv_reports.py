@@ -172,6 +172,12 @@ class ReportWriter:
         writer, columns, echoed = found
         writer.writerow(_report_row(outcome, columns, echoed))
 
+    def write_cells(self, status: Status, cells: list[Any]) -> None:
+        """Add one line of `status`'s report given as its cells, in its columns' order: what
+        `write` makes of an outcome, without the outcome (validate's valid rows, a million of
+        them). The report must be one asked for."""
+        self._writers[status][0].writerow(_escaped(cells))
+
     def _open(self, status: Status) -> tuple[Any, Sequence[str], Sequence[str] | None]:
         columns, echo = _columns(status, self._input_headers)
         echoed = self._input_headers if echo else None

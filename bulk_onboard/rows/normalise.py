@@ -121,13 +121,22 @@ class NormalisedRow:
     request: ConnectRequest | None  # None iff problems
     problems: tuple[Problem, ...]
     notes: tuple[str, ...]
-    original: dict[str, str]  # report header -> raw cell, secret columns blanked
+    # The row's cells as read (NULs dropped) and the map naming them: `original` is made from
+    # them only when a report echoes the row (a failure), not for every row read. The cells
+    # hold the passwords: never in the repr.
+    cells: tuple[str, ...] = field(repr=False)
+    columns: ColumnMap = field(repr=False)
     # Sent after the connect: `POST /v1/accounts/{id}` with these, and a link per tag.
     settings: Mapping[str, bool | int | str] = field(default_factory=lambda: _NO_SETTINGS)
     tags: tuple[TagRef, ...] = ()
     # An email workspace row (no request: its address is linked in a batch), and why it went.
     workspace: int | None = None
     workspace_why: str = ""
+
+    @property
+    def original(self) -> dict[str, str]:
+        """Report header -> raw cell, with the row's secrets blanked."""
+        return _original(self.cells, self.columns)
 
 
 _NO_SETTINGS: Mapping[str, bool | int | str] = MappingProxyType({})
@@ -160,11 +169,10 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
         routed := _workspace(c, options, domain_preset, imap_host, smtp_host)
     ):
         settings, tags = _settings(c, options)
-        original = _original(c.cells, columns)
         workspace, why = routed
         problems = tuple(c.problems)
         return NormalisedRow(
-            raw.number, email, None, problems, (), original, settings, tags, workspace, why
+            raw.number, email, None, problems, (), c.cells, columns, settings, tags, workspace, why
         )
     provider = _provider(c, options, domain_preset, imap_host, smtp_host)
     preset = domain_preset or preset_for_provider(provider)
@@ -192,7 +200,7 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     settings, tags = _settings(c, options)
     if c.problems:
         return NormalisedRow(
-            raw.number, email, None, tuple(c.problems), tuple(notes), _original(c.cells, columns)
+            raw.number, email, None, tuple(c.problems), tuple(notes), c.cells, columns
         )
     body: dict[str, object] = {
         "email": email,
@@ -229,16 +237,15 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
         request = _validate_request(body)
     except ValidationError as exc:
         problems = problems_from_validation_error(exc, columns)
-        return NormalisedRow(
-            raw.number, email, None, problems, tuple(notes), _original(c.cells, columns)
-        )
+        return NormalisedRow(raw.number, email, None, problems, tuple(notes), c.cells, columns)
     return NormalisedRow(
         raw.number,
         email,
         request,
         (),
         tuple(notes),
-        _original(c.cells, columns),
+        c.cells,
+        columns,
         settings,
         tags,
     )

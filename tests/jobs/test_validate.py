@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bulk_onboard.base.outcomes import Outcome
-from bulk_onboard.jobs.validate import _VALID_FIELDS, _screen_for, valid_outcome
+from bulk_onboard.jobs.validate import _screen_for, valid_cells
+from bulk_onboard.reports.csv_reports import VALID_COLUMNS
 from bulk_onboard.rows.first_rows import FirstRows
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.screening import Screen
@@ -31,12 +32,13 @@ def rows(emails: list[str]) -> list[NormalisedRow]:
     ]
 
 
-def test_valid_outcome_holds_the_models_dump_in_its_order() -> None:
+def test_a_valid_line_holds_the_models_dump_in_valid_csvs_columns() -> None:
     (item,) = rows(["ann.lee@a.test"])
     assert item.request is not None
-    fields = valid_outcome(item).fields
-    expected = item.request.model_dump(include=set(_VALID_FIELDS))
-    assert list(fields.items()) == [*expected.items(), ("notes", " ".join(item.notes))]
+    dump = item.request.model_dump()
+    expected = [item.row, item.email, *(dump[c] for c in VALID_COLUMNS[2:-1])]
+    assert valid_cells(item) == [*expected, " ".join(item.notes)]
+    assert not {"imap_server_password", "smtp_server_password"} & set(VALID_COLUMNS)
 
 
 EMAILS = ["a@a.test", "b@a.test", "bad", "a@a.test", "c@a.test", "b@a.test", "bad", "a@a.test",
