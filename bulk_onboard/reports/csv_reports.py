@@ -87,7 +87,7 @@ def _columns(status: Status, input_headers: Sequence[str]) -> tuple[Sequence[str
 
 def _report_row(
     outcome: Outcome, columns: Sequence[str], input_headers: Sequence[str] | None
-) -> list[str]:
+) -> list[Any]:
     """One escaped line of a report: its columns, then the input's cells when it echoes them."""
     fields = outcome.fields
     if "row" in fields or "email" in fields:  # never so far; they would win, as in a merge
@@ -101,11 +101,16 @@ def _report_row(
     return cells
 
 
-def _escaped(values: list[Any]) -> list[str]:
-    # escape_cell on every cell, with its commonest case (text that is no formula) inlined: this
-    # runs for every cell of every row.
+def _escaped(values: list[Any]) -> list[Any]:
+    # escape_cell on every cell, with its commonest cases inlined: text that is no formula, and
+    # the ints and Nones csv.writer itself writes as escape_cell would (`993`, an empty cell).
+    # This runs for every cell of every row.
     return [
-        v if v.__class__ is str and (not v or v[0] not in _FORMULA_CHARS) else escape_cell(v)
+        v
+        if ((kind := v.__class__) is str and (not v or v[0] not in _FORMULA_CHARS))
+        or kind is int
+        or v is None
+        else escape_cell(v)
         for v in values
     ]
 
