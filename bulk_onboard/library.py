@@ -212,18 +212,23 @@ async def _validate(
 ) -> Ending:
     """Read, normalise and validate every row, with no network: valid.csv and failed.csv.
     `workspaces` (`--workspace`) checks the rows `run` would link through one as such."""
+    from bulk_onboard.engine.stopping import StopControl, signals_handled
     from bulk_onboard.jobs.validate import validate_job
 
     check_out(Path(options.get("out", DEFAULT_OUT)))
-    code, run_dir = await asyncio.to_thread(
-        validate_job,
-        str(input),
-        Path(options.get("out", DEFAULT_OUT)),
-        _read(options),
-        options.get("provider"),
-        _stdin_bytes(str(input), options),
-        _checked_workspaces(workspaces or {}),
-    )
+    stop = StopControl(in_flight="validation")
+    # In a thread, so the loop hears a signal: the job sees `stop` between chunks.
+    with signals_handled(stop):
+        code, run_dir = await asyncio.to_thread(
+            validate_job,
+            str(input),
+            Path(options.get("out", DEFAULT_OUT)),
+            _read(options),
+            options.get("provider"),
+            _stdin_bytes(str(input), options),
+            _checked_workspaces(workspaces or {}),
+            stop,
+        )
     return code, run_dir, ""
 
 

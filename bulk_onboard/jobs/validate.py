@@ -5,25 +5,31 @@ from __future__ import annotations
 import io
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import chain
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+from bulk_onboard.base import outcomes
 from bulk_onboard.base.collector import collected_between_chunks
 from bulk_onboard.base.outcomes import Status
 from bulk_onboard.base.printable import printable
 from bulk_onboard.base.version import __version__
+from bulk_onboard.engine.stopping import StopControl
 from bulk_onboard.errors import ExitCode, InputError
 from bulk_onboard.reports.csv_reports import VALID_COLUMNS, ReportWriter, write_json
 from bulk_onboard.rows.first_rows import FirstRows
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.screening import Screen
+from bulk_onboard.rows.values import Cells
 from bulk_onboard.runs.create import create_run_dir, discard_run_dir, latest_target
 from bulk_onboard.settings import ReadOptions
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.reader import open_table
+from bulk_onboard.sheet.table import RawRow
 
 log = logging.getLogger("bulk_onboard")
 # valid.csv's columns between `email` and `notes`, read off the request: none is a secret or a
@@ -66,8 +72,13 @@ def validate_job(
     default_provider: str | None,
     stdin_bytes: bytes | None = None,
     workspaces: tuple[tuple[str, int], ...] = (),
+    stop: StopControl | None = None,
 ) -> tuple[ExitCode, Path]:
-    """Validate every row into a run folder (valid.csv, failed.csv); 0 if all rows are valid."""
+    """Validate every row into a run folder (valid.csv, failed.csv); 0 if all rows are valid.
+
+    `stop` is looked at between chunks (runs in a thread; the signal handler sets it): once
+    requested, the rows not yet validated go to unprocessed.csv and its exit code is returned.
+    """
     started_at = datetime.now(UTC)
     table = open_table(
         input_path,
@@ -93,7 +104,7 @@ def validate_job(
         default_provider=default_provider, route_workspaces=True, workspaces=workspaces
     )
     first_rows = FirstRows()
-    failed = 0
+    failed = unprocessed = 0
     error_codes: Counter[str] = Counter()
     total = 0
     try:
@@ -101,7 +112,12 @@ def validate_job(
             ReportWriter(run_dir, columns.report_headers, (Status.VALID, Status.FAILED)) as reports,
             collected_between_chunks() as chunk_done,
         ):
-            for chunk in table.chunks:
+            chunks = iter(table.chunks)
+            for chunk in chunks:
+                if stop is not None and stop.requested.is_set():
+                    unprocessed = _not_reached(chain([chunk], chunks), columns, stop, reports)
+                    total += unprocessed
+                    break
                 total += len(chunk)
                 items = [normalise(raw, columns, options) for raw in chunk]
                 screen = _screen_for(items, first_rows)
@@ -117,7 +133,10 @@ def validate_job(
         # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
         discard_run_dir(out, run_dir, previous_latest)
         raise
-    code = ExitCode.OK if failed == 0 else ExitCode.SOME_FAILED
+    if unprocessed and stop is not None and stop.exit_code is not None:
+        code = stop.exit_code
+    else:
+        code = ExitCode.OK if failed == 0 else ExitCode.SOME_FAILED
     write_json(
         run_dir / "manifest.json",
         {
@@ -136,8 +155,9 @@ def validate_job(
             "input": input_path,
             "input_sha256": table.source.sha256,
             "rows_total": total,
-            "valid": total - failed,
+            "valid": total - failed - unprocessed,
             "failed": failed,
+            "unprocessed": unprocessed,
             "started_at": started_at.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
             "exit_code": int(code),
@@ -145,3 +165,18 @@ def validate_job(
         },
     )
     return code, run_dir
+
+
+def _not_reached(
+    chunks: Iterable[list[RawRow]], columns: ColumnMap, stop: StopControl, reports: ReportWriter
+) -> int:
+    """Put every row not validated before the stop in unprocessed.csv, by the email it holds; a
+    stop cuts a million-row validate short, so the rest is only read, not normalised."""
+    reports.include(Status.UNPROCESSED)
+    count = 0
+    for chunk in chunks:
+        for raw in chunk:
+            email, _ = Cells(raw.cells, columns).email()
+            reports.write(outcomes.unprocessed(raw.number, email, stop.reason))
+        count += len(chunk)
+    return count

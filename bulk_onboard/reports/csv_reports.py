@@ -177,6 +177,11 @@ class ReportWriter:
         writer, columns, echoed = found
         writer.writerow(_report_row(outcome, columns, echoed))
 
+    def include(self, status: Status) -> None:
+        """Write `status`'s report too (validate's unprocessed.csv, once it is interrupted)."""
+        if status not in self._writers:
+            self._open(status)
+
     def write_cells(self, status: Status, cells: list[Any]) -> None:
         """Add one line of `status`'s report given as its cells, in its columns' order: what
         `write` makes of an outcome, without the outcome (validate's valid rows, a million of

@@ -1,8 +1,11 @@
-"""validate's per-row shortcuts give what the plain way gives: the model's dump, one Screen."""
+"""validate's per-row shortcuts give what the plain way gives (the model's dump, one Screen), and
+a signal stops a long validate with every row in one report."""
 
 from __future__ import annotations
 
 import json
+import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -15,7 +18,15 @@ from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normali
 from bulk_onboard.rows.screening import Screen
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
-from tests.support.cli import Mailbox, run_cli, unique_mailboxes, write_mailboxes
+from tests.support.cli import (
+    Mailbox,
+    data_rows,
+    run_cli,
+    start_cli,
+    unique_mailboxes,
+    write_mailboxes,
+    xlsx_texts,
+)
 
 HEADERS = ["Email", "First Name", "IMAP Host", "SMTP Host", "SMTP Port", "Password", "Auth"]
 
@@ -87,3 +98,46 @@ def test_validate_checks_workspace_rows_as_run_would_link_them(tmp_path: Path) -
     alone = run_cli(["validate", str(WORKSPACE_SAMPLE)], tmp_path / "b")
     assert alone.code == 1
     assert {row["error_code"] for row in alone.report("failed.csv")} == {"missing_field"}
+
+
+# write_mailboxes' passwords: one pattern finds any of them, in any file, in one pass.
+PASSWORD_SHAPE = re.compile(rb"pw-[0-9a-f]{12}-[0-9]+")
+
+
+def _validated_some(out: Path) -> bool:
+    """Rows are in valid.csv's temporary file (past its header and the writer's buffer)."""
+    return any(path.stat().st_size > 64_000 for path in out.glob("*/.valid.csv*"))
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_stops_a_long_validate_and_every_row_is_in_one_report(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    """Stopped midway: the rows not validated are in unprocessed.csv, `interrupted`."""
+    sheet = tmp_path / "boxes.csv"
+    write_mailboxes(sheet, unique_mailboxes(60_000))
+    out = tmp_path / "out"
+    running = start_cli(["validate", str(sheet), "--no-progress"], out, url=None)
+    running.wait_for("the first valid rows", lambda: _validated_some(out))
+    running.send(signum)
+    result = running.finish(timeout_s=90)
+    assert result.code == 128 + signum, result.stderr
+    assert "Traceback" not in result.stderr
+    reports = {name: result.report(name) for name in ("valid.csv", "failed.csv", "unprocessed.csv")}
+    rows = sorted(int(r["row"]) for found in reports.values() for r in found)
+    assert rows == data_rows(sheet), "a row is missing or reported twice"
+    assert reports["valid.csv"]
+    assert reports["unprocessed.csv"], "validated to the end before the signal"
+    assert {r["reason"] for r in reports["unprocessed.csv"]} == {"interrupted"}
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert (summary["exit_code"], summary["rows_total"]) == (result.code, len(rows))
+    assert summary["unprocessed"] == len(reports["unprocessed.csv"])
+    outputs = {"stdout": result.stdout.encode(), "stderr": result.stderr.encode()}
+    for path in out.rglob("*"):
+        if path.is_file():
+            outputs[str(path)] = path.read_bytes()
+            if path.suffix == ".xlsx":
+                outputs.update(xlsx_texts(path))
+    assert [name for name, data in outputs.items() if PASSWORD_SHAPE.search(data)] == []
+    assert PASSWORD_SHAPE.search(sheet.read_bytes()), "the pattern finds the sheet's passwords"
