@@ -157,7 +157,8 @@ def validate_job(
             "rows_total": total,
             "valid": total - failed - unprocessed,
             "failed": failed,
-            "unprocessed": unprocessed,
+            # Only a validate stopped by a signal has rows it did not reach.
+            **({"unprocessed": unprocessed} if unprocessed else {}),
             "started_at": started_at.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
             "exit_code": int(code),
