@@ -216,7 +216,7 @@ async def _validate(
     from bulk_onboard.jobs.validate import validate_job
 
     check_out(Path(options.get("out", DEFAULT_OUT)))
-    stop = StopControl(in_flight="validation")
+    stop = StopControl(in_flight="the chunk of rows", abandon=False)
     # In a thread, so the loop hears a signal: the job sees `stop` between chunks.
     with signals_handled(stop):
         code, run_dir = await asyncio.to_thread(

@@ -19,8 +19,11 @@ SIGNAL_EXIT = {signal.SIGINT: ExitCode.SIGINT, signal.SIGTERM: ExitCode.SIGTERM}
 class StopControl:
     """`requested`: take no new rows. `hard`: abandon requests still in flight."""
 
-    def __init__(self, in_flight: str = "requests") -> None:
+    def __init__(self, in_flight: str = "requests", *, abandon: bool = True) -> None:
         self.in_flight = in_flight  # what is finished on a first signal: "requests", "checks"
+        # Whether a second signal abandons what is in flight (`hard`). validate has nothing to
+        # abandon: it only lists the rows it did not reach, so a second signal changes nothing.
+        self.abandon = abandon
         self.requested = asyncio.Event()
         self.hard = asyncio.Event()
         self.reason = Unprocessed.INTERRUPTED
@@ -36,15 +39,18 @@ class StopControl:
 
     def on_signal(self, signum: signal.Signals) -> None:
         if self.requested.is_set() and self.reason is Unprocessed.INTERRUPTED:
+            if not self.abandon:
+                log.warning("%s received again: already stopping.", signum.name)
+                return
             log.warning("Second signal: abandoning %s still in flight.", self.in_flight)
             self.hard.set()
             return
         self.request(Unprocessed.INTERRUPTED, SIGNAL_EXIT[signum], f"stopped by {signum.name}")
         log.warning(
-            "%s received: finishing %s in flight, then writing the reports "
-            "(send it again to abandon them).",
+            "%s received: finishing %s in flight, then writing the reports%s.",
             signum.name,
             self.in_flight,
+            " (send it again to abandon them)" if self.abandon else "",
         )
 
 

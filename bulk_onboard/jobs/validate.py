@@ -133,10 +133,9 @@ def validate_job(
         # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
         discard_run_dir(out, run_dir, previous_latest)
         raise
-    if unprocessed and stop is not None and stop.exit_code is not None:
-        code = stop.exit_code
-    else:
-        code = ExitCode.OK if failed == 0 else ExitCode.SOME_FAILED
+    # As for `run` and `check`, a signal's exit code stands, even one during the last chunk.
+    signalled = stop.exit_code if stop is not None else None
+    code = signalled or (ExitCode.OK if failed == 0 else ExitCode.SOME_FAILED)
     write_json(
         run_dir / "manifest.json",
         {
@@ -158,11 +157,12 @@ def validate_job(
             "valid": total - failed - unprocessed,
             "failed": failed,
             # Only a validate stopped by a signal has rows it did not reach.
-            **({"unprocessed": unprocessed} if unprocessed else {}),
+            **({"unprocessed": unprocessed} if signalled else {}),
             "started_at": started_at.isoformat(),
             "finished_at": datetime.now(UTC).isoformat(),
             "exit_code": int(code),
             "error_codes": dict(error_codes),
+            **({"stopped": stop.message} if stop is not None and signalled else {}),
         },
     )
     return code, run_dir

@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
+import bulk_onboard.jobs.validate as validate_module
 from bulk_onboard.base.outcomes import Outcome
-from bulk_onboard.jobs.validate import _screen_for, valid_cells
+from bulk_onboard.engine.stopping import StopControl
+from bulk_onboard.errors import ExitCode
+from bulk_onboard.jobs.validate import _screen_for, valid_cells, validate_job
 from bulk_onboard.reports.csv_reports import VALID_COLUMNS
 from bulk_onboard.rows.first_rows import FirstRows
 from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normalise
 from bulk_onboard.rows.screening import Screen
+from bulk_onboard.settings import ReadOptions
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import RawRow
 from tests.support.cli import (
@@ -141,3 +145,30 @@ def test_a_signal_stops_a_long_validate_and_every_row_is_in_one_report(
                 outputs.update(xlsx_texts(path))
     assert [name for name, data in outputs.items() if PASSWORD_SHAPE.search(data)] == []
     assert PASSWORD_SHAPE.search(sheet.read_bytes()), "the pattern finds the sheet's passwords"
+
+
+def test_a_signal_during_the_last_chunk_still_ends_validate_with_its_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every row was validated, but the signal came: exit 130 as for run and check, and a second
+    signal (nothing to abandon) changes nothing. The signal is sent from inside the chunk, at row
+    10, as no timer could place it there."""
+    sheet = tmp_path / "boxes.csv"
+    write_mailboxes(sheet, unique_mailboxes(50))
+    stop = StopControl(in_flight="the chunk of rows", abandon=False)
+
+    def normalise_then_signal(
+        raw: RawRow, columns: ColumnMap, options: NormaliseOptions
+    ) -> NormalisedRow:
+        if raw.number in (10, 11):
+            stop.on_signal(signal.SIGINT)
+        return normalise(raw, columns, options)
+
+    monkeypatch.setattr(validate_module, "normalise", normalise_then_signal)
+    code, run_dir = validate_job(str(sheet), tmp_path / "out", ReadOptions(), None, stop=stop)
+    assert code == ExitCode.SIGINT
+    assert not stop.hard.is_set()
+    assert "SIGINT received again: already stopping." in caplog.messages
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert (summary["exit_code"], summary["valid"], summary["unprocessed"]) == (130, 50, 0)
+    assert summary["stopped"] == "stopped by SIGINT"
