@@ -216,6 +216,7 @@ async def _validate(
     from bulk_onboard.jobs.validate import validate_job
 
     check_out(Path(options.get("out", DEFAULT_OUT)))
+    stdin = _stdin_bytes(str(input), options)
     stop = StopControl(in_flight="the chunk of rows", abandon=False)
     # In a thread, so the loop hears a signal: the job sees `stop` between chunks.
     with signals_handled(stop):
@@ -225,7 +226,7 @@ async def _validate(
             Path(options.get("out", DEFAULT_OUT)),
             _read(options),
             options.get("provider"),
-            _stdin_bytes(str(input), options),
+            stdin,
             _checked_workspaces(workspaces or {}),
             stop,
         )

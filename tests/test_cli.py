@@ -3,6 +3,7 @@ nothing half-made left behind (never a traceback)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from bulk_onboard.cli import build_parser
 from bulk_onboard.commands.options import watch_options
 from bulk_onboard.preflight.settings import DEFAULT_CHECK_TIMEOUT_S
-from tests.support.cli import Result, command, env_for, run_cli
+from tests.support.cli import Result, command, env_for, run_cli, wait_until
 
 SAMPLE = Path(__file__).parent.parent / "samples" / "mailboxes.csv"
 CANT_CREATE = 73  # sysexits' EX_CANTCREAT
@@ -168,3 +169,31 @@ def test_no_progress_turns_off_the_progress_lines_too(name: str) -> None:
     parse = build_parser().parse_args
     assert watch_options(parse([name, "x.csv"]), [])["progress_lines"] is True
     assert watch_options(parse([name, "x.csv", "--no-progress"]), [])["progress_lines"] is False
+
+
+@pytest.mark.parametrize("job", ["validate", "run", "check"])
+def test_ctrl_c_while_standard_input_has_not_ended_exits_130_at_once(
+    tmp_path: Path, job: str
+) -> None:
+    """`bulk-onboard run -` with a pipe that never ends (or a forgotten `<`): Ctrl-C ends the
+    wait, where it used to be held until the input ended."""
+    proc = subprocess.Popen(
+        command([job, "-", "--out", str(tmp_path / "out")]),
+        env=env_for("http://127.0.0.1:9/api"),
+        stdin=subprocess.PIPE,  # kept open: the input never ends
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wchan = Path(f"/proc/{proc.pid}/wchan")
+    try:
+        # Signalled once it waits in the pipe's read (a SIGINT during imports is another story).
+        wait_until("the read of standard input", lambda: "pipe" in wchan.read_text(), 30)
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=10)
+    finally:
+        proc.kill()
+        _, stderr = proc.communicate()
+    assert code == 130, stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

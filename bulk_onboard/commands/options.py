@@ -275,14 +275,22 @@ def watch_options(args: argparse.Namespace, argv: Sequence[str]) -> Watching:
 
 
 def read_options(args: argparse.Namespace) -> Reading:
-    """The Python API's reading options: the sheet, encoding, delimiter, provider and --out."""
-    return {
+    """The Python API's reading options: the sheet, encoding, delimiter, provider and --out.
+
+    Input "-" is read here, before any event loop runs: a Ctrl-C while it waits for standard
+    input (a pipe that never ends, a forgotten `<`) then ends the command with 130 at once,
+    where a read inside the loop would hold the signal until the input ended.
+    """
+    options: Reading = {
         "provider": args.provider,
         "sheet": args.sheet,
         "encoding": args.encoding,
         "delimiter": args.delimiter,
         "out": args.out,
     }
+    if getattr(args, "input", None) == "-":
+        options["stdin"] = sys.stdin.buffer.read()
+    return options
 
 
 def finished(job: Callable[[], RunResult], log_format: str) -> int:
