@@ -17,11 +17,10 @@ from typing import Any
 
 import pytest
 
-from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.jobs.run import RunMode, run_job
 from bulk_onboard.sandbox import SandboxConfig
-from bulk_onboard.settings import RunSettings
 from tests.support.recording_proxy import recording_proxy
+from tests.support.run_settings import quick_run_settings
 from tests.support.sandbox_process import SANDBOX_KEY
 from tests.support.sandbox_thread import SandboxThread, sandbox_thread
 
@@ -55,15 +54,7 @@ def run(
     concurrency: int = 4,
     backoff_s: float = 0.01,
 ) -> tuple[int, Path]:
-    settings = RunSettings(
-        input=str(sheet),
-        out=out,
-        api=ApiConfig(base_url=url, api_key=SANDBOX_KEY, concurrency=concurrency),
-        rate=None,
-        max_attempts=2,
-        backoff_base_s=backoff_s,
-        progress_lines=False,
-    )
+    settings = quick_run_settings(sheet, out, url, concurrency=concurrency, backoff_s=backoff_s)
     code, run_dir = asyncio.run(run_job(settings, ["run", str(sheet)], None, mode or RunMode()))
     return int(code), run_dir
 

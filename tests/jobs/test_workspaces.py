@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.engine.workspace_batches import BATCH_SIZE, errors_by_email
 from bulk_onboard.jobs.run import RunMode, run_job
 from bulk_onboard.rows.normalise import NormaliseOptions
 from bulk_onboard.sandbox import SandboxConfig
-from bulk_onboard.settings import RunSettings
 from tests.jobs.test_account_settings import accounts, call, paths, summary
 from tests.rows.test_normalise import BASE, run
 from tests.support.cli import journal_statuses, start_cli
+from tests.support.run_settings import quick_run_settings
 from tests.support.sandbox_process import SANDBOX_KEY
 from tests.support.sandbox_thread import sandbox_thread
 
@@ -36,16 +35,7 @@ def bare_sheet(path: Path, count: int) -> list[str]:
 
 
 def run_linked(sheet: Path, out: Path, url: str, mode: RunMode | None = None) -> tuple[int, Path]:
-    settings = RunSettings(
-        input=str(sheet),
-        out=out,
-        api=ApiConfig(base_url=url, api_key=SANDBOX_KEY, concurrency=4),
-        rate=None,
-        max_attempts=2,
-        backoff_base_s=0.01,
-        progress_lines=False,
-        workspaces=(("google", 1),),
-    )
+    settings = quick_run_settings(sheet, out, url, workspaces=(("google", 1),))
     code, run_dir = asyncio.run(run_job(settings, ["run"], None, mode or RunMode()))
     return int(code), run_dir
 

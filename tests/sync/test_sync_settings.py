@@ -8,26 +8,16 @@ import asyncio
 import csv
 from pathlib import Path
 
-from bulk_onboard.api.config import ApiConfig
 from bulk_onboard.jobs.sync import SyncSettings, sync_job
 from bulk_onboard.sandbox import SandboxConfig
-from bulk_onboard.settings import RunSettings
 from tests.jobs.test_account_settings import accounts, call, instantly_sheet, paths, summary
+from tests.support.run_settings import quick_run_settings
 from tests.support.sandbox_process import SANDBOX_KEY
 from tests.support.sandbox_thread import sandbox_thread
 
 
 def sync(sheet: Path, out: Path, url: str) -> Path:
-    run = RunSettings(
-        input=str(sheet),
-        out=out,
-        api=ApiConfig(base_url=url, api_key=SANDBOX_KEY, concurrency=4),
-        rate=None,
-        max_attempts=2,
-        backoff_base_s=0.01,
-        progress_lines=False,
-    )
-    settings = SyncSettings(run, out / "sync-state.sqlite")
+    settings = SyncSettings(quick_run_settings(sheet, out, url), out / "sync-state.sqlite")
     _, run_dir = asyncio.run(sync_job(settings, ["sync", str(sheet)]))
     return run_dir
 
