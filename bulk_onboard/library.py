@@ -208,7 +208,7 @@ async def _validate(
     input: PathLike,
     *,
     workspaces: Mapping[str, int] | None = None,
-    **options: Unpack[Reading],
+    **options: Unpack[Watching],
 ) -> Ending:
     """Read, normalise and validate every row, with no network: valid.csv and failed.csv.
     `workspaces` (`--workspace`) checks the rows `run` would link through one as such."""
@@ -229,6 +229,8 @@ async def _validate(
             stdin,
             _checked_workspaces(workspaces or {}),
             stop,
+            progress_bar=options.get("progress_bar", False),
+            progress_lines=options.get("progress_lines", True),
         )
     return code, run_dir, ""
 

@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Sequence
 
-from bulk_onboard.commands.options import add_read_options, finished, read_options
+from bulk_onboard.commands.options import add_read_options, finished, watch_options
 from bulk_onboard.commands.run import workspace
 
 
@@ -31,7 +31,7 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     os.umask(0o077)
     return finished(
         lambda: library.validate(
-            args.input, workspaces=dict(args.workspace or ()), **read_options(args)
+            args.input, workspaces=dict(args.workspace or ()), **watch_options(args, argv)
         ),
         args.log_format,
     )

@@ -20,7 +20,7 @@ class Progress:
 
     def __init__(
         self,
-        total: int,
+        total: int | None,  # None: not known (validate reads the sheet once, as it goes)
         *,
         bar: bool,
         lines: bool = True,
@@ -48,16 +48,16 @@ class Progress:
     def done(self) -> int:
         return self.ok + self.failed + self.other
 
-    def advance(self, status: Status) -> None:
-        if status is Status.SUCCEEDED or status is Status.SKIPPED:
-            self.ok += 1
+    def advance(self, status: Status, rows: int = 1) -> None:
+        if status is Status.SUCCEEDED or status is Status.SKIPPED or status is Status.VALID:
+            self.ok += rows
         elif status is Status.FAILED:
-            self.failed += 1
+            self.failed += rows
         else:
-            self.other += 1
+            self.other += rows
         if self._bar is not None:
             self._bar.set_postfix_str(f"ok={self.ok} failed={self.failed}", refresh=False)
-            self._bar.update(1)
+            self._bar.update(rows)
         elif (now := self._clock()) >= self._next_log:
             self._next_log = now + LOG_EVERY_S
             self.log_line(now)
@@ -65,9 +65,9 @@ class Progress:
     def log_line(self, now: float | None = None) -> None:
         elapsed = max((now or self._clock()) - self._started, 1e-9)
         log.info(
-            "progress: %d/%d rows, %d ok, %d failed, %.1f rows/s",
+            "progress: %d%s rows, %d ok, %d failed, %.1f rows/s",
             self.done,
-            self.total,
+            "" if self.total is None else f"/{self.total}",
             self.ok,
             self.failed,
             self.done / elapsed,

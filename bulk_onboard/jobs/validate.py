@@ -18,6 +18,7 @@ from bulk_onboard.base.collector import collected_between_chunks
 from bulk_onboard.base.outcomes import Status
 from bulk_onboard.base.printable import printable
 from bulk_onboard.base.version import __version__
+from bulk_onboard.engine.progress import Progress
 from bulk_onboard.engine.stopping import StopControl
 from bulk_onboard.errors import ExitCode, InputError
 from bulk_onboard.reports.csv_reports import VALID_COLUMNS, ReportWriter, write_json
@@ -73,6 +74,9 @@ def validate_job(
     stdin_bytes: bytes | None = None,
     workspaces: tuple[tuple[str, int], ...] = (),
     stop: StopControl | None = None,
+    *,
+    progress_bar: bool = False,
+    progress_lines: bool = False,
 ) -> tuple[ExitCode, Path]:
     """Validate every row into a run folder (valid.csv, failed.csv); 0 if all rows are valid.
 
@@ -107,6 +111,8 @@ def validate_job(
     failed = unprocessed = 0
     error_codes: Counter[str] = Counter()
     total = 0
+    # The total is not known: the sheet is read once, as it is validated.
+    progress = Progress(None, bar=progress_bar, lines=progress_lines)
     try:
         with (
             ReportWriter(run_dir, columns.report_headers, (Status.VALID, Status.FAILED)) as reports,
@@ -121,6 +127,7 @@ def validate_job(
                 total += len(chunk)
                 items = [normalise(raw, columns, options) for raw in chunk]
                 screen = _screen_for(items, first_rows)
+                failed_before = failed
                 for item in items:
                     if rejected := screen.reject(item):
                         failed += 1
@@ -128,11 +135,15 @@ def validate_job(
                         reports.write(rejected)
                     else:
                         reports.write_cells(Status.VALID, valid_cells(item))
+                progress.advance(Status.FAILED, failed - failed_before)
+                progress.advance(Status.VALID, len(items) - (failed - failed_before))
                 chunk_done()
     except InputError:
         # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
         discard_run_dir(out, run_dir, previous_latest)
         raise
+    finally:
+        progress.close()
     # As for `run` and `check`, a signal's exit code stands, even one during the last chunk.
     signalled = stop.exit_code if stop is not None else None
     code = signalled or (ExitCode.OK if failed == 0 else ExitCode.SOME_FAILED)

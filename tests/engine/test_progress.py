@@ -46,3 +46,20 @@ def test_no_progress_logs_no_line_however_long_it_runs(caplog: pytest.LogCapture
             progress.advance(Status.SUCCEEDED)
     assert caplog.records == []
     assert progress.done == 10
+
+
+def test_a_total_not_known_counts_chunks_and_logs_rows_so_far(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """validate's progress: whole chunks at a time, valid rows counted as ok, no total."""
+    clock = FakeClock()
+    progress = Progress(None, bar=False, clock=clock)
+    with caplog.at_level(logging.INFO, logger="bulk_onboard"):
+        progress.advance(Status.VALID, 1990)
+        progress.advance(Status.FAILED, 10)
+        clock.now += LOG_EVERY_S
+        progress.advance(Status.VALID, 2000)
+    assert (progress.ok, progress.failed, progress.done) == (3990, 10, 4000)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"progress: 4000 rows, 3990 ok, 10 failed, {4000 / LOG_EVERY_S:.1f} rows/s"
+    ]
