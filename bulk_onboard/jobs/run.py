@@ -159,48 +159,30 @@ def _plan(
             moved = journal.rekey(sheet_emails())
             log.warning("The input changed since; %d reported rows moved or left the sheet.", moved)
         wanted = settled_elsewhere(journal)
+        earlier, batched = connected_earlier(journal), sent_to_workspaces(journal)
         if retry_of := manifest.get("retry_of"):
             # Resuming a --retry-failed run: its rows are still only those of the first run.
-            wanted = _both(wanted, _retry_selection(Path(retry_of)))
-        earlier, batched = connected_earlier(journal), sent_to_workspaces(journal)
-        if retry_of:
-            earlier = _connected_in(Path(retry_of)) | earlier
-            batched = _batched_in(Path(retry_of)) | batched
+            retry_wanted, retry_earlier, retry_batched = _retried(Path(retry_of))
+            wanted = _both(wanted, retry_wanted)
+            earlier, batched = retry_earlier | earlier, retry_batched | batched
         return _Plan(
             manifest, wanted, previous.run_dir, journal=journal, earlier=earlier, batched=batched
         )
     if mode.retry_failed is not None:
         previous = load_previous(mode.retry_failed)
         fresh["retry_of"] = str(previous.run_dir)
-        return _Plan(
-            fresh,
-            _retry_selection(previous.run_dir),
-            earlier=_connected_in(previous.run_dir),
-            batched=_batched_in(previous.run_dir),
-        )
+        wanted, earlier, batched = _retried(previous.run_dir)
+        return _Plan(fresh, wanted, earlier=earlier, batched=batched)
     return _Plan(fresh)
 
 
-def _retry_selection(run_dir: Path) -> Wanted:
+def _retried(run_dir: Path) -> tuple[Wanted, dict[str, Connected], dict[str, Pending]]:
+    """What a --retry-failed run takes from the run it retries, read in one opening of its
+    journal: the rows to take again, the rows connected whose steps are still to be sent, and
+    the rows sent in an email workspace batch whose outcome it never saw."""
     old = Journal(run_dir)
     try:
-        return failed_or_unprocessed(old)
-    finally:
-        old.close()
-
-
-def _connected_in(run_dir: Path) -> dict[str, Connected]:
-    old = Journal(run_dir)
-    try:
-        return connected_earlier(old)
-    finally:
-        old.close()
-
-
-def _batched_in(run_dir: Path) -> dict[str, Pending]:
-    old = Journal(run_dir)
-    try:
-        return sent_to_workspaces(old)
+        return failed_or_unprocessed(old), connected_earlier(old), sent_to_workspaces(old)
     finally:
         old.close()
 
