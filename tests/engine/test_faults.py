@@ -292,6 +292,22 @@ def interrupt_now(
     return result, arrived_after(box, signalled)
 
 
+def assert_stopped_sending(
+    result: Result,
+    sheet: Path,
+    secrets: set[str],
+    late: list[dict[str, object]],
+    box: SandboxProcess,
+) -> None:
+    """A run stopped by SIGINT while no row was in doubt: 130, the promises, no row sent after
+    the signal, the accepted ones succeeded and the rest interrupted."""
+    assert result.code == 130, result.stderr
+    assert_promises(result, sheet, secrets)
+    assert late == [], "a row was sent after the signal"
+    assert succeeded(result) == set(box.accepted())
+    assert {r["reason"] for r in result.report("unprocessed.csv")} == {"interrupted"}
+
+
 @pytest.mark.timeout(60)
 def test_a_signal_under_a_rate_starts_no_request_after_it(tmp_path: Path) -> None:
     """Workers waiting for their rate slot send nothing once the signal has come."""
@@ -301,12 +317,7 @@ def test_a_signal_under_a_rate_starts_no_request_after_it(tmp_path: Path) -> Non
         run = start_cli(args, tmp_path / "out", url=box.url)
         box.wait_for_imap_auth(3)
         result, late = interrupt_now(run, box)
-        accepted = box.accepted()
-    assert result.code == 130, result.stderr
-    assert_promises(result, sheet, secrets)
-    assert late == [], "a row was sent after the signal"
-    assert succeeded(result) == set(accepted)
-    assert {r["reason"] for r in result.report("unprocessed.csv")} == {"interrupted"}
+        assert_stopped_sending(result, sheet, secrets, late, box)
 
 
 @pytest.mark.timeout(60)
@@ -320,13 +331,8 @@ def test_a_signal_during_a_429_pause_starts_no_request_after_it(tmp_path: Path) 
         run = start_cli([*args, "--no-progress"], tmp_path / "out", url=box.url)
         run.wait_for("429s", lambda: len(box.imap_auth(status=429)) >= 3)
         result, late = interrupt_now(run, box)
-        accepted = box.accepted()
-    assert result.code == 130, result.stderr
-    assert_promises(result, sheet, secrets)
-    assert late == [], "a row was sent after the signal"
-    assert succeeded(result) == set(accepted)
-    # A 429 is not carried out, so no row is in doubt.
-    assert {r["reason"] for r in result.report("unprocessed.csv")} == {"interrupted"}
+        # A 429 is not carried out, so no row is in doubt.
+        assert_stopped_sending(result, sheet, secrets, late, box)
 
 
 @pytest.mark.timeout(60)
