@@ -83,6 +83,7 @@ def validate_job(
     `stop` is looked at between chunks (runs in a thread; the signal handler sets it): once
     requested, the rows not yet validated go to unprocessed.csv and its exit code is returned.
     """
+    stop = stop or StopControl(abandon=False)  # none given: nothing will request it
     started_at = datetime.now(UTC)
     table = open_table(
         input_path,
@@ -120,23 +121,24 @@ def validate_job(
         ):
             chunks = iter(table.chunks)
             for chunk in chunks:
-                if stop is not None and stop.requested.is_set():
+                if stop.requested.is_set():
                     unprocessed = _not_reached(chain([chunk], chunks), columns, stop, reports)
                     total += unprocessed
                     break
                 total += len(chunk)
                 items = [normalise(raw, columns, options) for raw in chunk]
                 screen = _screen_for(items, first_rows)
-                failed_before = failed
+                rejected_here = 0
                 for item in items:
                     if rejected := screen.reject(item):
-                        failed += 1
+                        rejected_here += 1
                         error_codes[rejected.fields["error_code"]] += 1
                         reports.write(rejected)
                     else:
                         reports.write_cells(Status.VALID, valid_cells(item))
-                progress.advance(Status.FAILED, failed - failed_before)
-                progress.advance(Status.VALID, len(items) - (failed - failed_before))
+                failed += rejected_here
+                progress.advance(Status.FAILED, rejected_here)
+                progress.advance(Status.VALID, len(items) - rejected_here)
                 chunk_done()
     except InputError:
         # A flaw found far down the file (read in one streaming pass): leave no half-made folder.
@@ -145,7 +147,7 @@ def validate_job(
     finally:
         progress.close()
     # As for `run` and `check`, a signal's exit code stands, even one during the last chunk.
-    signalled = stop.exit_code if stop is not None else None
+    signalled = stop.exit_code
     code = signalled or (ExitCode.OK if failed == 0 else ExitCode.SOME_FAILED)
     write_json(
         run_dir / "manifest.json",
@@ -173,7 +175,7 @@ def validate_job(
             "finished_at": datetime.now(UTC).isoformat(),
             "exit_code": int(code),
             "error_codes": dict(error_codes),
-            **({"stopped": stop.message} if stop is not None and signalled else {}),
+            **({"stopped": stop.message} if signalled else {}),
         },
     )
     return code, run_dir
