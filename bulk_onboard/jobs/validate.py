@@ -187,10 +187,13 @@ def _not_reached(
     """Put every row not validated before the stop in unprocessed.csv, by the email it holds; a
     stop cuts a million-row validate short, so the rest is only read, not normalised."""
     reports.include(Status.UNPROCESSED)
+    # unprocessed.csv's line (row, email, reason, no account id) as `outcomes.unprocessed` lays
+    # it out, without an Outcome per row; the email as `Cells.email` gives it, unchecked.
+    reason = outcomes.unprocessed(0, "", stop.reason).fields["reason"]
     count = 0
     for chunk in chunks:
         for raw in chunk:
-            email, _ = Cells(raw.cells, columns).email()
-            reports.write(outcomes.unprocessed(raw.number, email, stop.reason))
+            email = Cells(raw.cells, columns).text("email").lower()
+            reports.write_cells(Status.UNPROCESSED, [raw.number, email, reason, None])
         count += len(chunk)
     return count
