@@ -4,6 +4,7 @@ audit that proves no test reaches beyond loopback."""
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,3 +98,15 @@ def guard_was_on(log: Path) -> int:
     """How many child processes ran with the guard (0 would make the proof vacuous)."""
     marker = Path(f"{log}.loaded")
     return len(marker.read_text().split()) if marker.exists() else 0
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_restored() -> Iterator[None]:
+    """Each test leaves SIGINT and SIGTERM as it found them. A job run in-process on the main
+    thread ignores both once its loop ends (engine/stopping.py), and a child started later by
+    the same worker would inherit that: a SIGINT test then waits in vain for it to exit."""
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for signum, handler in saved.items():
+        if handler is not None:
+            signal.signal(signum, handler)
