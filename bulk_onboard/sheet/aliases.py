@@ -28,7 +28,7 @@ names for the same thing where one exists (README, "Warm-up settings and tags"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 FIELD_ALIASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -209,3 +209,18 @@ def _field_by_key() -> Mapping[str, str]:
 
 
 FIELD_BY_KEY: Mapping[str, str] = _field_by_key()
+# Lines above the header that an export adds (a title, a date, a note) are looked past, in the
+# first this many rows that hold a value: the header is the first of them naming an email column.
+HEADER_SEARCH_ROWS = 10
+
+
+def names_email(cells: Iterable[str]) -> bool:
+    """Whether a row could be the header: one of its cells names the email column."""
+    return any(FIELD_BY_KEY.get(header_key(cell)) == "email" for cell in cells)
+
+
+def title_rows_skipped(header_row: int) -> str:
+    """The warning for the rows looked past above the header (nothing of them is shown: they are
+    not ours to judge)."""
+    rows = "row above it was" if header_row == 2 else f"{header_row - 1} rows above it were"
+    return f"The header is on row {header_row}: the {rows} skipped (none names an email column)."

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain
 
 from bulk_onboard.errors import InputError, UsageError
+from bulk_onboard.sheet.aliases import HEADER_SEARCH_ROWS, names_email, title_rows_skipped
 from bulk_onboard.sheet.table import empty_input
 
 _CANDIDATES = ",;\t|"
@@ -24,6 +26,8 @@ class Layout:
     delimiter: str
     header_line: int  # physical line, 1-based
     header_row: int  # spreadsheet row: blank lines above the header count, a sep= line doesn't
+    # A title and other rows above the header, looked past (aliases.HEADER_SEARCH_ROWS).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,26 +54,46 @@ def sniff_layout(sample: str, complete: bool, name: str, prefer_tab: bool) -> La
 
     `complete` says whether the sample is the whole file; `prefer_tab` breaks ties towards tab
     (a .tsv file). A `sep=` line, as Excel writes, declares the delimiter and is not the header.
-    Raises InputError when there is no header to find.
+    The header is the first row with a value, unless a title or a note sits above it: then it is
+    the first of the next rows that names an email column (the rows above it are skipped, and
+    `warnings` says so). Raises InputError when there is no header to find.
     """
     # csv.Sniffer guesses from character frequencies over the whole sample, so a comma inside an
     # unquoted "Smith, John" in a semicolon file fools it; counting delimiters outside quotes per
     # record and checking the header's count recurs below is both simpler and steadier.
     records = _sniff_records(sample.removeprefix("\ufeff"), complete)
-    record, line, declared, blanks = next(records, None), 1, None, 0
+    record, line, declared = next(records, None), 1, None
     if record is not None and (sep_line := _SEP_LINE.fullmatch(record.text)):
         declared, line, record = sep_line.group(1), line + record.lines, next(records, None)
-    while record is not None and not record.text.strip():
-        blanks, line, record = blanks + 1, line + record.lines, next(records, None)
-    if record is None and complete:
+    # Each record with a value, with its first physical line and its spreadsheet row.
+    valued: list[tuple[_Record, int, int]] = []
+    for row, found in enumerate(chain([record] if record else [], records), start=1):
+        if found.text.strip():
+            valued.append((found, line, row))
+        line += found.lines
+    if not valued and complete:
         raise empty_input(name)
-    if record is None:
+    if not valued:
         raise InputError(f"{name} starts with 64 KiB of blank lines: delete them above the header.")
-    following = list(
-        islice((r.counts for r in records if r.complete and r.text.strip()), _SNIFF_RECORDS)
+    candidates = (declared,) if declared else _CANDIDATES
+    at = next(
+        (
+            i
+            for i, (found, _, _) in enumerate(valued[:HEADER_SEARCH_ROWS])
+            if found.complete and _names_email(found.text, candidates)
+        ),
+        0,  # none does: the first row with a value, whose mapping then says what is missing
     )
-    delimiter = declared or _choose_delimiter(record.counts, following, prefer_tab)
-    return Layout(delimiter, line, blanks + 1)
+    header, header_line, header_row = valued[at]
+    following = [found.counts for found, _, _ in valued[at + 1 :] if found.complete]
+    delimiter = declared or _choose_delimiter(header.counts, following[:_SNIFF_RECORDS], prefer_tab)
+    warnings = (title_rows_skipped(header_row),) if at else ()
+    return Layout(delimiter, header_line, header_row, warnings)
+
+
+def _names_email(text: str, delimiters: Iterable[str]) -> bool:
+    """Whether a record, split at any of `delimiters`, has a cell naming the email column."""
+    return any(names_email(next(csv.reader([text], delimiter=d))) for d in delimiters)
 
 
 def _sniff_records(sample: str, complete: bool) -> Iterator[_Record]:

@@ -100,8 +100,8 @@ def _open_workbook(
     from bulk_onboard.sheet import xlsx
 
     sha256 = sha256_of(handle)
-    title, header, chunks = xlsx.open_sheet(handle, path, sheet, chunk_rows, resources)
-    source = SourceInfo(path, sha256, "xlsx", sheet=title, warnings=warnings)
+    title, header, chunks, notes = xlsx.open_sheet(handle, path, sheet, chunk_rows, resources)
+    source = SourceInfo(path, sha256, "xlsx", sheet=title, warnings=notes + warnings)
     return source, _header_names(header), chunks
 
 
@@ -144,7 +144,7 @@ def _open_delimited(
         "csv",
         encoding=decoded.encoding,
         delimiter=separator,
-        warnings=decoded.warnings + warnings,
+        warnings=decoded.warnings + layout.warnings + warnings,
     )
     chunks = chain([rows] if rows else [], _later_chunks(frames, number, width))
     return source, headers, chunks

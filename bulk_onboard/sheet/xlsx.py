@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import date, datetime, time
+from itertools import chain
 from typing import BinaryIO
 
 import openpyxl
@@ -17,6 +18,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from bulk_onboard.errors import InputError
+from bulk_onboard.sheet.aliases import HEADER_SEARCH_ROWS, names_email, title_rows_skipped
 from bulk_onboard.sheet.table import RawRow, empty_input, stray_value
 from bulk_onboard.sheet.xlsx_limits import EXCEL_MAX_CELL_CHARS, check_workbook
 
@@ -27,10 +29,12 @@ _BROKEN = (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, Synta
 
 def open_sheet(
     handle: BinaryIO, path: str, sheet: str | None, chunk_rows: int, resources: ExitStack
-) -> tuple[str, tuple[str, ...], Iterator[list[RawRow]]]:
-    """Open a sheet: its title, its raw header cells and its chunks of rows.
+) -> tuple[str, tuple[str, ...], Iterator[list[RawRow]], tuple[str, ...]]:
+    """Open a sheet: its title, its raw header cells, its chunks of rows and warnings.
 
-    The header is the first row holding a value; trailing empty header cells are dropped. Row
+    The header is the first row holding a value, unless a title or a note sits above it: then
+    it is the first of the next rows that names an email column, and a warning says the rows
+    above it were skipped. Trailing empty header cells are dropped. Row
     numbers are the sheet's own, so they match what Excel shows even after blank rows, which are
     skipped. The workbook's closing is pushed onto `resources`. Iterating the chunks raises
     InputError for a damaged sheet; a value in a column that has no header fails its row.
@@ -50,14 +54,26 @@ def open_sheet(
     # rows short; forgetting it makes openpyxl read every cell that is really there.
     worksheet.reset_dimensions()
     rows = enumerate(_values(worksheet, name), start=1)
+    # The rows with a value read so far, looking for the header (as in a CSV: sheet/dialect.py).
+    valued: list[tuple[int, list[str]]] = []
     for number, values in rows:
-        header = [_text(value) for value in values]
-        while header and not header[-1].strip():
-            header.pop()
-        _check_cell_sizes(number, header)
-        if header:
-            return worksheet.title, tuple(header), _chunks(rows, len(header), chunk_rows)
-    raise empty_input(f"Sheet '{worksheet.title}' of input file '{path}'")
+        cells = [_text(value) for value in values]
+        while cells and not cells[-1].strip():
+            cells.pop()
+        _check_cell_sizes(number, cells)
+        if cells:
+            valued.append((number, cells))
+        if valued and (names_email(cells) or len(valued) == HEADER_SEARCH_ROWS):
+            break
+    if not valued:
+        raise empty_input(f"Sheet '{worksheet.title}' of input file '{path}'")
+    at = len(valued) - 1 if names_email(valued[-1][1]) else 0
+    number, header = valued[at]
+    notes = (title_rows_skipped(number),) if at else ()
+    # Rows read past a header that names no email column are handed on as data again.
+    after = ((n, tuple(cells)) for n, cells in valued[at + 1 :])
+    chunks = _chunks(chain(after, rows), len(header), chunk_rows)
+    return worksheet.title, tuple(header), chunks, notes
 
 
 def _pick(book: Workbook, sheet: str | None, name: str) -> ReadOnlyWorksheet:

@@ -348,6 +348,39 @@ def test_blank_lines_above_the_header_count_as_rows(tmp_path: Path) -> None:
     assert rows_of(table) == [RawRow(4, ("a@x.io",))]
 
 
+# A title, a date or a note above the header: exports and hand-made sheets both have them.
+TITLED = "Mailbox export,,\ngenerated 2026-12-01,,\n,,\nEmail,Name,Tags\na@x.io,Ann,t\n"
+
+
+def test_rows_above_a_header_naming_the_email_are_skipped_and_said(tmp_path: Path) -> None:
+    table = open_table(write(tmp_path, TITLED))
+    assert table.headers == ("Email", "Name", "Tags")
+    assert rows_of(table) == [RawRow(5, ("a@x.io", "Ann", "t"))]
+    assert table.source.warnings == (
+        "The header is on row 4: the 3 rows above it were skipped (none names an email column).",
+    )
+
+
+def test_a_title_row_does_not_decide_the_delimiter(tmp_path: Path) -> None:
+    text = "sep=;\nMailboxes, as of today\nEmail;Name\na@x.io;Smith, Ann\n"
+    table = open_table(write(tmp_path, text))
+    assert table.headers == ("Email", "Name")
+    assert rows_of(table) == [RawRow(3, ("a@x.io", "Smith, Ann"))]
+    table = open_table(write(tmp_path, "Our boxes\nEmail;Name\na@x.io;Smith, Ann\n"))
+    assert (table.source.delimiter, cells_of(table)) == (";", [("a@x.io", "Smith, Ann")])
+
+
+def test_with_no_row_naming_the_email_the_first_row_stays_the_header(tmp_path: Path) -> None:
+    text = "Mailbox,Name\na@x.io,Ann\n" + "".join(f"Email{n},x\n" for n in range(12))
+    table = open_table(write(tmp_path, text))
+    assert table.headers == ("Mailbox", "Name")
+    assert table.source.warnings == ()
+    assert rows_of(table)[0] == RawRow(2, ("a@x.io", "Ann"))
+    # Only the first rows are looked at: an Email header on row 12 is too far down to be one.
+    far = "".join(f"note {n}\n" for n in range(10)) + "Email\na@x.io\n"
+    assert open_table(write(tmp_path, far)).headers == ("note 0",)
+
+
 def test_chunks_give_consecutive_row_numbers(tmp_path: Path) -> None:
     text = "email\n" + "".join(f"u{n}@x.io\n" for n in range(10))
     table = open_table(write(tmp_path, text), chunk_rows=3)
@@ -528,6 +561,26 @@ def test_xlsx_row_numbers_are_the_sheets_and_blank_rows_are_skipped(tmp_path: Pa
     table = open_table(path, chunk_rows=1)
     assert table.headers == ("email", "name")
     assert rows_of(table) == [RawRow(3, ("a@x.io", "")), RawRow(6, ("b", ""))]
+
+
+def test_xlsx_title_rows_above_the_header_are_skipped_and_said(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["Acme mailboxes"], [None], ["Email", "Port"], ["a@x.io", 993]]
+    table = open_table(workbook(tmp_path, {"Boxes": rows}))
+    assert table.headers == ("Email", "Port")
+    assert rows_of(table) == [RawRow(4, ("a@x.io", "993"))]
+    assert table.source.warnings == (
+        "The header is on row 3: the 2 rows above it were skipped (none names an email column).",
+    )
+
+
+def test_xlsx_with_no_row_naming_the_email_keeps_every_row_after_the_first(
+    tmp_path: Path,
+) -> None:
+    rows: list[list[object]] = [["Mailbox", "Port"], *([f"u{n}@x.io", n] for n in range(12))]
+    table = open_table(workbook(tmp_path, {"Boxes": rows}))
+    assert table.headers == ("Mailbox", "Port")
+    assert table.source.warnings == ()
+    assert [row.cells for row in rows_of(table)] == [(f"u{n}@x.io", str(n)) for n in range(12)]
 
 
 def test_xlsx_value_in_a_column_without_header_fails_only_its_row(tmp_path: Path) -> None:
