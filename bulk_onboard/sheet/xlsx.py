@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import warnings
 import zipfile
 import zlib
@@ -50,11 +51,31 @@ def open_sheet(
         raise InputError(_broken(name)) from None
     resources.callback(book.close)
     worksheet = _pick(book, sheet, name)
+    rows, valued, at = _find_header(worksheet, name)
+    if sheet is None and not (valued and names_email(valued[at][1])):
+        _refuse_for_another_sheet(book, worksheet, name)
+    if not valued:
+        raise empty_input(f"Sheet '{worksheet.title}' of input file '{path}'")
+    number, header = valued[at]
+    notes = (title_rows_skipped(number),) if at else ()
+    # Rows read past a header that names no email column are handed on as data again.
+    after = ((n, tuple(cells)) for n, cells in valued[at + 1 :])
+    chunks = _chunks(chain(after, rows), len(header), chunk_rows)
+    return worksheet.title, tuple(header), chunks, notes
+
+
+_Numbered = Iterator[tuple[int, tuple[object, ...]]]
+
+
+def _find_header(
+    worksheet: ReadOnlyWorksheet, name: str
+) -> tuple[_Numbered, list[tuple[int, list[str]]], int]:
+    """The sheet's rows after those read, the rows with a value read (a header looked for as in
+    a text file: sheet/dialect.py), and which of them is the header."""
     # Tools other than Excel often write a wrong <dimension>, which would make read-only mode cut
     # rows short; forgetting it makes openpyxl read every cell that is really there.
     worksheet.reset_dimensions()
     rows = enumerate(_values(worksheet, name), start=1)
-    # The rows with a value read so far, looking for the header (as in a CSV: sheet/dialect.py).
     valued: list[tuple[int, list[str]]] = []
     for number, values in rows:
         cells = [_text(value) for value in values]
@@ -65,15 +86,23 @@ def open_sheet(
             valued.append((number, cells))
         if valued and (names_email(cells) or len(valued) == HEADER_SEARCH_ROWS):
             break
-    if not valued:
-        raise empty_input(f"Sheet '{worksheet.title}' of input file '{path}'")
-    at = len(valued) - 1 if names_email(valued[-1][1]) else 0
-    number, header = valued[at]
-    notes = (title_rows_skipped(number),) if at else ()
-    # Rows read past a header that names no email column are handed on as data again.
-    after = ((n, tuple(cells)) for n, cells in valued[at + 1 :])
-    chunks = _chunks(chain(after, rows), len(header), chunk_rows)
-    return worksheet.title, tuple(header), chunks, notes
+    at = len(valued) - 1 if valued and names_email(valued[-1][1]) else 0
+    return rows, valued, at
+
+
+def _refuse_for_another_sheet(book: Workbook, first: ReadOnlyWorksheet, name: str) -> None:
+    """When the first sheet is empty or has no email column (instructions, a summary) and another
+    has one, the file is refused naming that sheet; otherwise the header's mapping (or the empty
+    sheet's error) says what is missing."""
+    for worksheet in book.worksheets:
+        if worksheet is first or not isinstance(worksheet, ReadOnlyWorksheet):
+            continue
+        _, valued, at = _find_header(worksheet, name)
+        if valued and names_email(valued[at][1]):
+            raise InputError(
+                f"{name}: its first sheet, '{first.title}', has no email column, but sheet "
+                f"'{worksheet.title}' has one: pass --sheet {shlex.quote(worksheet.title)}."
+            )
 
 
 def _pick(book: Workbook, sheet: str | None, name: str) -> ReadOnlyWorksheet:

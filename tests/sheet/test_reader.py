@@ -583,6 +583,26 @@ def test_xlsx_with_no_row_naming_the_email_keeps_every_row_after_the_first(
     assert [row.cells for row in rows_of(table)] == [(f"u{n}@x.io", str(n)) for n in range(12)]
 
 
+@pytest.mark.parametrize("first", [[["How to fill this template"], ["One mailbox a row"]], []])
+def test_xlsx_whose_first_sheet_has_no_email_column_names_the_sheet_that_has(
+    tmp_path: Path, first: list[list[object]]
+) -> None:
+    sheets: dict[str, list[list[object]]] = {
+        "Read me": first,
+        "Totals": [["Domain", "Mailboxes"], ["acme.test", 3]],
+        "Our mailboxes": [["Notes"], ["Email", "Port"], ["a@x.io", 993]],
+    }
+    path = workbook(tmp_path, sheets)
+    with pytest.raises(InputError) as refused:
+        open_table(path)
+    assert str(refused.value) == (
+        f"Input file '{path}': its first sheet, 'Read me', has no email column, but sheet "
+        "'Our mailboxes' has one: pass --sheet 'Our mailboxes'."
+    )
+    table = open_table(path, sheet="our mailboxes")
+    assert rows_of(table) == [RawRow(3, ("a@x.io", "993"))]
+
+
 def test_xlsx_value_in_a_column_without_header_fails_only_its_row(tmp_path: Path) -> None:
     rows: list[list[object]] = [
         ["email", "password"],
