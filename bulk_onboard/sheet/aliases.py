@@ -209,14 +209,21 @@ def _field_by_key() -> Mapping[str, str]:
 
 
 FIELD_BY_KEY: Mapping[str, str] = _field_by_key()
-# Lines above the header that an export adds (a title, a date, a note) are looked past, in the
-# first this many rows that hold a value: the header is the first of them naming an email column.
+# Rows above the header that an export adds (a title, a date, a note) are looked past, among the
+# first this many rows with a value, when each holds one cell at most: the header is then the
+# first of them that names an email column. A row of several cells above it is a header.
 HEADER_SEARCH_ROWS = 10
+BOM_REMNANTS = ("\ufeff", "ï»¿")  # the second is a UTF-8 BOM read as Windows-1252
 
 
 def names_email(cells: Iterable[str]) -> bool:
     """Whether a row could be the header: one of its cells names the email column."""
-    return any(FIELD_BY_KEY.get(header_key(cell)) == "email" for cell in cells)
+    for cell in cells:
+        for remnant in BOM_REMNANTS:
+            cell = cell.removeprefix(remnant)
+        if FIELD_BY_KEY.get(header_key(cell)) == "email":
+            return True
+    return False
 
 
 def title_rows_skipped(header_row: int) -> str:

@@ -49,14 +49,17 @@ def delimiter_option(value: str) -> str:
     return delimiter
 
 
-def sniff_layout(sample: str, complete: bool, name: str, prefer_tab: bool) -> Layout:
+def sniff_layout(
+    sample: str, complete: bool, name: str, prefer_tab: bool, given: str | None = None
+) -> Layout:
     """Find the header line of decoded text `sample` and the delimiter its records agree on.
 
     `complete` says whether the sample is the whole file; `prefer_tab` breaks ties towards tab
-    (a .tsv file). A `sep=` line, as Excel writes, declares the delimiter and is not the header.
-    The header is the first row with a value, unless a title or a note sits above it: then it is
-    the first of the next rows that names an email column (the rows above it are skipped, and
-    `warnings` says so). Raises InputError when there is no header to find.
+    (a .tsv file); `given` is `--delimiter`'s, which wins. A `sep=` line, as Excel writes,
+    declares the delimiter and is not the header. The header is the first row with a value,
+    unless rows of one cell each (a title, a date, a note) sit above a row that names an email
+    column: then that row is the header, the rows above it are skipped, and `warnings` says so.
+    Raises InputError when there is no header to find.
     """
     # csv.Sniffer guesses from character frequencies over the whole sample, so a comma inside an
     # unquoted "Smith, John" in a semicolon file fools it; counting delimiters outside quotes per
@@ -65,6 +68,7 @@ def sniff_layout(sample: str, complete: bool, name: str, prefer_tab: bool) -> La
     record, line, declared = next(records, None), 1, None
     if record is not None and (sep_line := _SEP_LINE.fullmatch(record.text)):
         declared, line, record = sep_line.group(1), line + record.lines, next(records, None)
+    fixed = given or declared
     # Each record with a value, with its first physical line and its spreadsheet row.
     valued: list[tuple[_Record, int, int]] = []
     for row, found in enumerate(chain([record] if record else [], records), start=1):
@@ -75,25 +79,50 @@ def sniff_layout(sample: str, complete: bool, name: str, prefer_tab: bool) -> La
         raise empty_input(name)
     if not valued:
         raise InputError(f"{name} starts with 64 KiB of blank lines: delete them above the header.")
-    candidates = (declared,) if declared else _CANDIDATES
-    at = next(
-        (
-            i
-            for i, (found, _, _) in enumerate(valued[:HEADER_SEARCH_ROWS])
-            if found.complete and _names_email(found.text, candidates)
-        ),
-        0,  # none does: the first row with a value, whose mapping then says what is missing
-    )
-    header, header_line, header_row = valued[at]
-    following = [found.counts for found, _, _ in valued[at + 1 :] if found.complete]
-    delimiter = declared or _choose_delimiter(header.counts, following[:_SNIFF_RECORDS], prefer_tab)
+    at = _header_at([found for found, _, _ in valued[:HEADER_SEARCH_ROWS]], fixed)
+    delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
+    if at and any(_cells_with_a_value(found.text, delimiter) > 1 for found, _, _ in valued[:at]):
+        # A row of several cells above it is the header, though it names no email column.
+        at = 0
+        delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
+    _, header_line, header_row = valued[at]
     warnings = (title_rows_skipped(header_row),) if at else ()
     return Layout(delimiter, header_line, header_row, warnings)
 
 
+def _delimiter_under(valued: list[tuple[_Record, int, int]], at: int, prefer_tab: bool) -> str:
+    """The delimiter the header (record `at`) and the complete records after it agree on."""
+    following = [found.counts for found, _, _ in valued[at + 1 :] if found.complete]
+    return _choose_delimiter(valued[at][0].counts, following[:_SNIFF_RECORDS], prefer_tab)
+
+
+def _header_at(first: list[_Record], fixed: str | None) -> int:
+    """Which of the first records with a value is the header: the first that names an email
+    column, if only plain one-line records (no quote: its row count is certain) come before it;
+    else the first record."""
+    for at, found in enumerate(first):
+        if found.complete and _names_email(found.text, (fixed,) if fixed else _CANDIDATES):
+            return at
+        if found.lines != 1 or '"' in found.text:
+            return 0
+    return 0
+
+
 def _names_email(text: str, delimiters: Iterable[str]) -> bool:
-    """Whether a record, split at any of `delimiters`, has a cell naming the email column."""
-    return any(names_email(next(csv.reader([text], delimiter=d))) for d in delimiters)
+    """Whether a record, split at one of `delimiters`, has a cell naming the email column."""
+    for delimiter in delimiters:
+        try:
+            cells = next(csv.reader([text], delimiter=delimiter))
+        except csv.Error:  # split at the wrong delimiter, a quoted cell can look broken
+            continue
+        if names_email(cells):
+            return True
+    return False
+
+
+def _cells_with_a_value(text: str, delimiter: str) -> int:
+    # Only for records with no quote, where splitting at the delimiter is exact.
+    return sum(1 for cell in text.split(delimiter) if cell.strip())
 
 
 def _sniff_records(sample: str, complete: bool) -> Iterator[_Record]:

@@ -15,13 +15,13 @@ import pandas as pd
 from pandas.errors import ParserError
 
 from bulk_onboard.errors import InputError, InputMissingError
+from bulk_onboard.sheet.aliases import BOM_REMNANTS
 from bulk_onboard.sheet.dialect import delimiter_option, sniff_layout
 from bulk_onboard.sheet.encoding import decode_source, sha256_of
 from bulk_onboard.sheet.parse_errors import describe_parse_error
 from bulk_onboard.sheet.table import RawRow, SourceInfo, Table, empty_input, stray_value
 
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-_BOM_REMNANTS = ("\ufeff", "ï»¿")  # the second is a UTF-8 BOM read as Windows-1252
 _IGNORED_FOR_WORKBOOK = "--encoding and --delimiter were ignored: they apply to text files only."
 _IGNORED_FOR_TEXT = "--sheet was ignored: it applies to .xlsx workbooks only."
 # Cells a row may have past the header and still be read (the extra ones fail only that row).
@@ -117,8 +117,9 @@ def _open_delimited(
 ) -> tuple[SourceInfo, tuple[str, ...], Iterator[list[RawRow]]]:
     chosen = None if delimiter is None else delimiter_option(delimiter)
     decoded = decode_source(handle, name, encoding)
-    layout = sniff_layout(decoded.sample, decoded.complete, name, path.lower().endswith(".tsv"))
-    separator = chosen or layout.delimiter
+    tsv = path.lower().endswith(".tsv")
+    layout = sniff_layout(decoded.sample, decoded.complete, name, tsv, given=chosen)
+    separator = layout.delimiter
     records = _Records(handle, decoded.encoding, separator, layout.header_line, chunk_rows)
     diagnose = partial(
         describe_parse_error,
@@ -289,7 +290,7 @@ def _header_names(cells: Iterable[str]) -> tuple[str, ...]:
     names = []
     for position, cell in enumerate(cells, start=1):
         header = cell.replace("\0", "").strip()  # a NUL fails a data row, but not the header
-        for remnant in _BOM_REMNANTS:
+        for remnant in BOM_REMNANTS:
             header = header.removeprefix(remnant).strip()
         names.append(header or f"column_{position}")
     return tuple(names)

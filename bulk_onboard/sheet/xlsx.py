@@ -70,8 +70,8 @@ _Numbered = Iterator[tuple[int, tuple[object, ...]]]
 def _find_header(
     worksheet: ReadOnlyWorksheet, name: str
 ) -> tuple[_Numbered, list[tuple[int, list[str]]], int]:
-    """The sheet's rows after those read, the rows with a value read (a header looked for as in
-    a text file: sheet/dialect.py), and which of them is the header."""
+    """The sheet's rows after those read, the rows with a value read (the header is looked for
+    as in a text file: sheet/dialect.py), and which of them is the header."""
     # Tools other than Excel often write a wrong <dimension>, which would make read-only mode cut
     # rows short; forgetting it makes openpyxl read every cell that is really there.
     worksheet.reset_dimensions()
@@ -82,9 +82,13 @@ def _find_header(
         while cells and not cells[-1].strip():
             cells.pop()
         _check_cell_sizes(number, cells)
-        if cells:
-            valued.append((number, cells))
-        if valued and (names_email(cells) or len(valued) == HEADER_SEARCH_ROWS):
+        if not cells:
+            continue
+        valued.append((number, cells))
+        # A row naming the email is the header; so is the first, unless it and those after it
+        # hold one cell each (a title, a date, a note).
+        several = sum(1 for cell in cells if cell.strip()) > 1
+        if names_email(cells) or several or len(valued) == HEADER_SEARCH_ROWS:
             break
     at = len(valued) - 1 if valued and names_email(valued[-1][1]) else 0
     return rows, valued, at

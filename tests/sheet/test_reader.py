@@ -381,6 +381,44 @@ def test_with_no_row_naming_the_email_the_first_row_stays_the_header(tmp_path: P
     assert open_table(write(tmp_path, far)).headers == ("note 0",)
 
 
+def test_a_note_naming_columns_is_a_title_under_the_delimiter_given(tmp_path: Path) -> None:
+    text = "Onboarding March\nEmail, Password and Name are required\nEmail;Password;Name\n"
+    table = open_table(write(tmp_path, text + "a@x.io;pw;Ann\n"), delimiter=";")
+    assert table.headers == ("Email", "Password", "Name")
+    assert rows_of(table) == [RawRow(4, ("a@x.io", "pw", "Ann"))]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A header of several cells that names no email stays the header, though a data row
+        # below holds a word that could name one: that row's cells are no header.
+        "Address,Password,Kind\na@x.io,hunter2,Mailbox\nb@x.io,s3cret,Alias\n",
+        # A title row holding a quote: where its row ends is not certain, so nothing is skipped.
+        'Note: 5" screens\nsee "x\nEmail,Name\nbad1,A\n',
+        # A multi-line cell under a first row with no email: no crash while looking for one.
+        'Name,Address,Signature\nAnn,a@x.io,"Best,\nAnn"\n',
+    ],
+)
+def test_rows_that_are_no_title_keep_the_first_row_as_the_header(tmp_path: Path, text: str) -> None:
+    table = open_table(write(tmp_path, text))
+    assert table.headers[0] == text.splitlines()[0].partition(",")[0]
+    assert table.source.warnings == ()
+
+
+def test_a_header_with_a_line_break_in_a_quoted_cell_is_read(tmp_path: Path) -> None:
+    table = open_table(write(tmp_path, 'Email;"App\npassword";Name\na@x.io;pw;Ann\n'))
+    assert table.headers == ("Email", "App\npassword", "Name")
+    assert rows_of(table) == [RawRow(2, ("a@x.io", "pw", "Ann"))]
+
+
+def test_a_bom_read_as_cp1252_still_leaves_the_header_on_row_1(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbfEmail,Name,Contact by\na@x.io,Ren\xe9,Email\nb@x.io,Bob,Phone\n"
+    table = open_table(write(tmp_path, data))
+    assert table.headers == ("Email", "Name", "Contact by")
+    assert [row.number for row in rows_of(table)] == [2, 3]
+
+
 def test_chunks_give_consecutive_row_numbers(tmp_path: Path) -> None:
     text = "email\n" + "".join(f"u{n}@x.io\n" for n in range(10))
     table = open_table(write(tmp_path, text), chunk_rows=3)
@@ -601,6 +639,13 @@ def test_xlsx_whose_first_sheet_has_no_email_column_names_the_sheet_that_has(
     )
     table = open_table(path, sheet="our mailboxes")
     assert rows_of(table) == [RawRow(3, ("a@x.io", "993"))]
+
+
+def test_xlsx_header_of_several_cells_naming_no_email_stays_the_header(tmp_path: Path) -> None:
+    rows: list[list[object]] = [["Address", "Password"], ["a@x.io", "Mailbox"]]
+    table = open_table(workbook(tmp_path, {"Boxes": rows}))
+    assert table.headers == ("Address", "Password")
+    assert rows_of(table) == [RawRow(2, ("a@x.io", "Mailbox"))]
 
 
 def test_xlsx_value_in_a_column_without_header_fails_only_its_row(tmp_path: Path) -> None:
