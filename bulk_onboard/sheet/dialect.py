@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from itertools import chain
 
 from bulk_onboard.errors import InputError, UsageError
-from bulk_onboard.sheet.aliases import HEADER_SEARCH_ROWS, names_email, title_rows_skipped
+from bulk_onboard.sheet.aliases import (
+    BOM_REMNANTS,
+    HEADER_SEARCH_ROWS,
+    names_email,
+    title_rows_skipped,
+)
 from bulk_onboard.sheet.table import empty_input
 
 _CANDIDATES = ",;\t|"
@@ -64,48 +69,67 @@ def sniff_layout(
     # csv.Sniffer guesses from character frequencies over the whole sample, so a comma inside an
     # unquoted "Smith, John" in a semicolon file fools it; counting delimiters outside quotes per
     # record and checking the header's count recurs below is both simpler and steadier.
-    records = _sniff_records(sample.removeprefix("\ufeff"), complete)
+    for remnant in BOM_REMNANTS:  # a UTF-8 BOM, or one read as Windows-1252
+        sample = sample.removeprefix(remnant)
+    records = _sniff_records(sample, complete)
     record, line, declared = next(records, None), 1, None
     if record is not None and (sep_line := _SEP_LINE.fullmatch(record.text)):
         declared, line, record = sep_line.group(1), line + record.lines, next(records, None)
     fixed = given or declared
-    # Each record with a value, with its first physical line and its spreadsheet row.
+    # Each record with a value (not only delimiters), with its first physical line and its
+    # spreadsheet row.
     valued: list[tuple[_Record, int, int]] = []
     for row, found in enumerate(chain([record] if record else [], records), start=1):
-        if found.text.strip():
+        if found.text.strip(_CANDIDATES + " "):
             valued.append((found, line, row))
         line += found.lines
     if not valued and complete:
         raise empty_input(name)
     if not valued:
         raise InputError(f"{name} starts with 64 KiB of blank lines: delete them above the header.")
-    at = _header_at([found for found, _, _ in valued[:HEADER_SEARCH_ROWS]], fixed)
-    delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
-    if at and any(_cells_with_a_value(found.text, delimiter) > 1 for found, _, _ in valued[:at]):
-        # A row of several cells above it is the header, though it names no email column.
-        at = 0
-        delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
+    at = _header_at(valued, fixed, prefer_tab)
     _, header_line, header_row = valued[at]
+    delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
     warnings = (title_rows_skipped(header_row),) if at else ()
     return Layout(delimiter, header_line, header_row, warnings)
 
 
-def _delimiter_under(valued: list[tuple[_Record, int, int]], at: int, prefer_tab: bool) -> str:
+_Placed = list[tuple[_Record, int, int]]  # records with their first line and their row
+
+
+def _delimiter_under(valued: _Placed, at: int, prefer_tab: bool) -> str:
     """The delimiter the header (record `at`) and the complete records after it agree on."""
     following = [found.counts for found, _, _ in valued[at + 1 :] if found.complete]
     return _choose_delimiter(valued[at][0].counts, following[:_SNIFF_RECORDS], prefer_tab)
 
 
-def _header_at(first: list[_Record], fixed: str | None) -> int:
-    """Which of the first records with a value is the header: the first that names an email
-    column, if only plain one-line records (no quote: its row count is certain) come before it;
-    else the first record."""
-    for at, found in enumerate(first):
-        if found.complete and _names_email(found.text, (fixed,) if fixed else _CANDIDATES):
+def _header_at(valued: _Placed, fixed: str | None, prefer_tab: bool) -> int:
+    """Which record with a value is the header: the first, unless it and the next are titles
+    (one plain cell each) above one that names an email column, among the first few."""
+    for at, (found, _, _) in enumerate(valued[:HEADER_SEARCH_ROWS]):
+        named = found.complete and _names_email(found.text, (fixed,) if fixed else _CANDIDATES)
+        if named and (at == 0 or _under_titles(valued, at, fixed, prefer_tab)):
             return at
-        if found.lines != 1 or '"' in found.text:
+        # Past a quote or a line break, which rows the records are is not certain; an address
+        # is data, not a title.
+        if found.lines != 1 or '"' in found.text or "@" in found.text:
             return 0
     return 0
+
+
+def _under_titles(valued: _Placed, at: int, fixed: str | None, prefer_tab: bool) -> bool:
+    """Whether record `at`, which names an email column, is a header below rows of one cell:
+    holding no address, with as many cells as most records after it under its delimiter."""
+    header = valued[at][0]
+    delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
+    following = [found.counts for found, _, _ in valued[at + 1 :] if found.complete]
+    following = following[:_SNIFF_RECORDS]
+    agreeing = sum(counts[delimiter] == header.counts[delimiter] for counts in following)
+    return (
+        "@" not in header.text
+        and 2 * agreeing >= len(following)
+        and all(_cells_with_a_value(found.text, delimiter) <= 1 for found, _, _ in valued[:at])
+    )
 
 
 def _names_email(text: str, delimiters: Iterable[str]) -> bool:

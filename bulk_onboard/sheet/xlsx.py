@@ -85,13 +85,14 @@ def _find_header(
         if not cells:
             continue
         valued.append((number, cells))
-        # A row naming the email is the header; so is the first, unless it and those after it
-        # hold one cell each (a title, a date, a note).
-        several = sum(1 for cell in cells if cell.strip()) > 1
-        if names_email(cells) or several or len(valued) == HEADER_SEARCH_ROWS:
+        # The first row is the header, unless it and the next hold one cell each (a title, a
+        # date, a note, but no address: that is data) above a row naming an email column.
+        plain = sum(1 for cell in cells if cell.strip()) == 1 and "@" not in cells[-1]
+        if names_email(cells) or not plain or len(valued) == HEADER_SEARCH_ROWS:
             break
-    at = len(valued) - 1 if valued and names_email(valued[-1][1]) else 0
-    return rows, valued, at
+    last = len(valued) - 1
+    titled = last > 0 and names_email(valued[last][1]) and "@" not in "".join(valued[last][1])
+    return rows, valued, last if titled else 0
 
 
 def _refuse_for_another_sheet(book: Workbook, first: ReadOnlyWorksheet, name: str) -> None:

@@ -398,12 +398,38 @@ def test_a_note_naming_columns_is_a_title_under_the_delimiter_given(tmp_path: Pa
         'Note: 5" screens\nsee "x\nEmail,Name\nbad1,A\n',
         # A multi-line cell under a first row with no email: no crash while looking for one.
         'Name,Address,Signature\nAnn,a@x.io,"Best,\nAnn"\n',
+        # A header of one cell, then data: an address is no title, and a row holding one is
+        # no header, though it holds a word naming the email column.
+        "Address,,\na@x.io,hunter2,Mailbox\nb@x.io,pw2,Mailbox\n",
+        "Address\na@x.io\nb@x.io\nEmail\n",
     ],
 )
 def test_rows_that_are_no_title_keep_the_first_row_as_the_header(tmp_path: Path, text: str) -> None:
     table = open_table(write(tmp_path, text))
     assert table.headers[0] == text.splitlines()[0].partition(",")[0]
     assert table.source.warnings == ()
+
+
+def test_a_note_split_at_another_delimiter_is_not_taken_for_the_header(tmp_path: Path) -> None:
+    text = "Onboarding March\nEmail, password and name are required\nEmail\tPassword\tName\n"
+    table = open_table(write(tmp_path, text + "a@x.io\tpw\tAnn\n"))
+    assert (table.source.delimiter, table.headers) == ("\t", ("Email", "Password", "Name"))
+    assert rows_of(table) == [RawRow(4, ("a@x.io", "pw", "Ann"))]
+
+
+def test_rows_of_delimiters_only_are_blank_rows_above_the_header(tmp_path: Path) -> None:
+    notes = "".join(f"note {n}\n" for n in range(8))
+    table = open_table(write(tmp_path, notes + ",,,\n,,,\nEmail,Name\na@x.io,Ann\n"))
+    assert rows_of(table) == [RawRow(12, ("a@x.io", "Ann"))]
+    table = open_table(write(tmp_path, ",,\nEmail,Name\na@x.io,Ann\n"))
+    assert (table.headers, table.source.warnings) == (("Email", "Name"), ())
+
+
+def test_a_sep_line_after_a_bom_read_as_cp1252_is_no_row(tmp_path: Path) -> None:
+    table = open_table(write(tmp_path, b"\xef\xbb\xbfsep=;\nEmail;Name\na@x.io;Ren\xe9e, A\n"))
+    assert table.headers == ("Email", "Name")
+    assert [warning.split(" is ")[1][:9] for warning in table.source.warnings] == ["not valid"]
+    assert rows_of(table) == [RawRow(2, ("a@x.io", "Renée, A"))]
 
 
 def test_a_header_with_a_line_break_in_a_quoted_cell_is_read(tmp_path: Path) -> None:
@@ -646,6 +672,16 @@ def test_xlsx_header_of_several_cells_naming_no_email_stays_the_header(tmp_path:
     table = open_table(workbook(tmp_path, {"Boxes": rows}))
     assert table.headers == ("Address", "Password")
     assert rows_of(table) == [RawRow(2, ("a@x.io", "Mailbox"))]
+
+
+@pytest.mark.parametrize(
+    "rows", [[["Address"], ["a@x.io", "hunter2", "Mailbox"]], [["Address"], ["a@x.io"], ["Email"]]]
+)
+def test_xlsx_data_under_a_one_cell_header_is_never_taken_for_titles(
+    tmp_path: Path, rows: list[list[object]]
+) -> None:
+    table = open_table(workbook(tmp_path, {"Boxes": rows}))
+    assert (table.headers, table.source.warnings) == (("Address",), ())
 
 
 def test_xlsx_value_in_a_column_without_header_fails_only_its_row(tmp_path: Path) -> None:
