@@ -153,6 +153,8 @@ def _scan(handle: BinaryIO, name: str, encoding: str, warnings: tuple[str, ...])
         except UnicodeDecodeError as err:
             valid = err.object[: err.start].decode(encoding, errors="replace")
             raise _Undecodable(lines.line_after(valid)) from None
+        except UnicodeError:  # the codec refuses the stream itself: `utf-16` with no BOM
+            raise _Undecodable(lines.line_after("")) from None
         if len(head) <= SAMPLE_CHARS and text:
             if not head and _looks_binary(text[:SAMPLE_CHARS]):
                 raise InputError(

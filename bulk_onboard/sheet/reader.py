@@ -12,7 +12,7 @@ from itertools import chain
 from typing import BinaryIO
 
 import pandas as pd
-from pandas.errors import ParserError
+from pandas.errors import EmptyDataError, ParserError
 
 from bulk_onboard.errors import InputError, InputMissingError
 from bulk_onboard.sheet.aliases import BOM_REMNANTS
@@ -188,6 +188,8 @@ class _Records:
                     part = frame.iloc[skip:] if skip else frame
                     handed += len(part)
                     yield part
+                return
+            except EmptyDataError:  # nothing but a BOM, say, after the blank lines
                 return
             except ParserError as error:
                 too_wide = _TOO_WIDE.search(str(error))

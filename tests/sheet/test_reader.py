@@ -159,6 +159,19 @@ def test_bytes_the_explicit_encoding_cannot_decode_name_their_line(tmp_path: Pat
         open_table(path, encoding="ascii")
 
 
+def test_utf16_given_for_a_file_without_its_bom_is_refused_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    # Python's utf-16 codec raises a bare UnicodeError here, not a UnicodeDecodeError.
+    with pytest.raises(InputError, match=r"^Line 1 cannot be decoded as utf-16"):
+        open_table(write(tmp_path, "email,name\na@x.io,Ann\n"), encoding="utf-16")
+
+
+def test_a_file_of_blank_lines_and_a_stray_bom_is_empty(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is empty"):
+        open_table(write(tmp_path, b"\n\xef\xbb\xbf"))
+
+
 def test_unknown_encoding_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="Unknown encoding 'klingon'"):
         open_table(write(tmp_path, "a,b\n1,2\n"), encoding="klingon")
