@@ -1,7 +1,8 @@
 """What every benchmark needs: a sandbox in its own process, the tool as a child, server logs.
 
 The sandbox is pinned to the last core and the client to the first (taskset), so the client's
-CPU is its own. Children are reaped with os.wait4, so each one's peak RSS and CPU are its own.
+CPU is its own. Children are started by bench/own_usage.py, so each one's peak RSS and CPU are
+its own, not the benchmark's.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
+import tempfile
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +22,9 @@ from typing import Any
 
 KEY = "bench-key"
 CORES = os.cpu_count() or 1
+
+
+OWN_USAGE = Path(__file__).with_name("own_usage.py")
 
 
 def pinned(cmd: list[str], core: int) -> list[str]:
@@ -71,22 +75,21 @@ class ChildRun:
 
 
 def run_child(cmd: Sequence[str], env: dict[str, str] | None = None, core: int = 0) -> ChildRun:
-    """Run a command on `core`; its own wall time, CPU time and peak RSS."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        pinned(list(cmd), core),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    stderr = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - t0
+    """Run a command on `core`; its own wall time, CPU time and peak RSS (bench/own_usage.py)."""
+    with tempfile.TemporaryDirectory(prefix="bench-usage-") as folder:
+        report = Path(folder) / "usage.json"
+        launcher = [sys.executable, "-S", str(OWN_USAGE), str(report)]
+        proc = subprocess.run(
+            pinned([*launcher, *cmd], core),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        usage = json.loads(report.read_text())
     return ChildRun(
-        proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stderr
+        proc.returncode, usage["wall_s"], usage["cpu_s"], usage["peak_rss_mb"], proc.stderr
     )
 
 
