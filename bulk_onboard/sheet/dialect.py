@@ -80,7 +80,7 @@ def sniff_layout(
     # spreadsheet row.
     valued: list[tuple[_Record, int, int]] = []
     for row, found in enumerate(chain([record] if record else [], records), start=1):
-        if found.text.strip(_CANDIDATES + " "):
+        if "".join(found.text.split()).strip(_CANDIDATES):  # more than spaces and delimiters
             valued.append((found, line, row))
         line += found.lines
     if not valued and complete:
