@@ -13,7 +13,6 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from bulk_onboard.base import outcomes
 from bulk_onboard.base.collector import collected_between_chunks
 from bulk_onboard.base.outcomes import Status
 from bulk_onboard.base.printable import printable
@@ -187,13 +186,12 @@ def _not_reached(
     """Put every row not validated before the stop in unprocessed.csv, by the email it holds; a
     stop cuts a million-row validate short, so the rest is only read, not normalised."""
     reports.include(Status.UNPROCESSED)
-    # unprocessed.csv's line (row, email, reason, no account id) as `outcomes.unprocessed` lays
-    # it out, without an Outcome per row; the email as `Cells.email` gives it, unchecked.
-    reason = outcomes.unprocessed(0, "", stop.reason).fields["reason"]
+    # unprocessed.csv's line (UNPROCESSED_COLUMNS: row, email, reason, no account id) without
+    # an Outcome per row; the email as `Cells.email` gives it, unchecked.
     count = 0
     for chunk in chunks:
         for raw in chunk:
             email = Cells(raw.cells, columns).text("email").lower()
-            reports.write_cells(Status.UNPROCESSED, [raw.number, email, reason, None])
+            reports.write_cells(Status.UNPROCESSED, [raw.number, email, stop.reason.value, None])
         count += len(chunk)
     return count

@@ -226,6 +226,13 @@ def names_email(cells: Iterable[str]) -> bool:
     return False
 
 
+def title_like(cells: Iterable[str]) -> bool:
+    """Whether a row may sit above the header, skipped: one cell with a value at most (a title,
+    a date, a note) and no address, which is data."""
+    cells = list(cells)
+    return sum(1 for cell in cells if cell.strip()) <= 1 and not any("@" in c for c in cells)
+
+
 def title_rows_skipped(header_row: int) -> str:
     """The warning for the rows looked past above the header (nothing of them is shown: they are
     not ours to judge)."""

@@ -13,6 +13,7 @@ from bulk_onboard.sheet.aliases import (
     BOM_REMNANTS,
     HEADER_SEARCH_ROWS,
     names_email,
+    title_like,
     title_rows_skipped,
 )
 from bulk_onboard.sheet.table import empty_input
@@ -97,10 +98,14 @@ def sniff_layout(
 _Placed = list[tuple[_Record, int, int]]  # records with their first line and their row
 
 
+def _following(valued: _Placed, at: int) -> list[dict[str, int]]:
+    """The delimiter counts of the complete records after record `at`, as many as are looked at."""
+    return [found.counts for found, _, _ in valued[at + 1 :] if found.complete][:_SNIFF_RECORDS]
+
+
 def _delimiter_under(valued: _Placed, at: int, prefer_tab: bool) -> str:
     """The delimiter the header (record `at`) and the complete records after it agree on."""
-    following = [found.counts for found, _, _ in valued[at + 1 :] if found.complete]
-    return _choose_delimiter(valued[at][0].counts, following[:_SNIFF_RECORDS], prefer_tab)
+    return _choose_delimiter(valued[at][0].counts, _following(valued, at), prefer_tab)
 
 
 def _header_at(valued: _Placed, fixed: str | None, prefer_tab: bool) -> int:
@@ -122,13 +127,13 @@ def _under_titles(valued: _Placed, at: int, fixed: str | None, prefer_tab: bool)
     holding no address, with as many cells as most records after it under its delimiter."""
     header = valued[at][0]
     delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
-    following = [found.counts for found, _, _ in valued[at + 1 :] if found.complete]
-    following = following[:_SNIFF_RECORDS]
+    following = _following(valued, at)
     agreeing = sum(counts[delimiter] == header.counts[delimiter] for counts in following)
     return (
         "@" not in header.text
         and 2 * agreeing >= len(following)
-        and all(_cells_with_a_value(found.text, delimiter) <= 1 for found, _, _ in valued[:at])
+        # Records with no quote (see _header_at): splitting at the delimiter is exact.
+        and all(title_like(found.text.split(delimiter)) for found, _, _ in valued[:at])
     )
 
 
@@ -142,11 +147,6 @@ def _names_email(text: str, delimiters: Iterable[str]) -> bool:
         if names_email(cells):
             return True
     return False
-
-
-def _cells_with_a_value(text: str, delimiter: str) -> int:
-    # Only for records with no quote, where splitting at the delimiter is exact.
-    return sum(1 for cell in text.split(delimiter) if cell.strip())
 
 
 def _sniff_records(sample: str, complete: bool) -> Iterator[_Record]:

@@ -19,7 +19,12 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from bulk_onboard.errors import InputError
-from bulk_onboard.sheet.aliases import HEADER_SEARCH_ROWS, names_email, title_rows_skipped
+from bulk_onboard.sheet.aliases import (
+    HEADER_SEARCH_ROWS,
+    names_email,
+    title_like,
+    title_rows_skipped,
+)
 from bulk_onboard.sheet.table import RawRow, empty_input, stray_value
 from bulk_onboard.sheet.xlsx_limits import EXCEL_MAX_CELL_CHARS, check_workbook
 
@@ -85,10 +90,9 @@ def _find_header(
         if not cells:
             continue
         valued.append((number, cells))
-        # The first row is the header, unless it and the next hold one cell each (a title, a
-        # date, a note, but no address: that is data) above a row naming an email column.
-        plain = sum(1 for cell in cells if cell.strip()) == 1 and "@" not in cells[-1]
-        if names_email(cells) or not plain or len(valued) == HEADER_SEARCH_ROWS:
+        # The first row is the header, unless it and the next are titles above a row naming an
+        # email column.
+        if names_email(cells) or not title_like(cells) or len(valued) == HEADER_SEARCH_ROWS:
             break
     last = len(valued) - 1
     titled = last > 0 and names_email(valued[last][1]) and "@" not in "".join(valued[last][1])
