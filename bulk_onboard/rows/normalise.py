@@ -132,11 +132,12 @@ class NormalisedRow:
     # An email workspace row (no request: its address is linked in a batch), and why it went.
     workspace: int | None = None
     workspace_why: str = ""
+    shifted: bool = False  # RawRow.shifted: its cells may not be under their headers
 
     @property
     def original(self) -> dict[str, str]:
         """Report header -> raw cell, with the row's secrets blanked."""
-        return _original(self.cells, self.columns)
+        return _original(self.cells, self.columns, self.shifted)
 
 
 _NO_SETTINGS: Mapping[str, bool | int | str] = MappingProxyType({})
@@ -172,7 +173,18 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
         workspace, why = routed
         problems = tuple(c.problems)
         return NormalisedRow(
-            raw.number, email, None, problems, (), c.cells, columns, settings, tags, workspace, why
+            raw.number,
+            email,
+            None,
+            problems,
+            (),
+            c.cells,
+            columns,
+            settings,
+            tags,
+            workspace,
+            why,
+            raw.shifted,
         )
     provider = _provider(c, options, domain_preset, imap_host, smtp_host)
     preset = domain_preset or preset_for_provider(provider)
@@ -200,7 +212,14 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     settings, tags = _settings(c, options)
     if c.problems:
         return NormalisedRow(
-            raw.number, email, None, tuple(c.problems), tuple(notes), c.cells, columns
+            raw.number,
+            email,
+            None,
+            tuple(c.problems),
+            tuple(notes),
+            c.cells,
+            columns,
+            shifted=raw.shifted,
         )
     body: dict[str, object] = {
         "email": email,
@@ -385,10 +404,17 @@ def problems_from_validation_error(
     return tuple(problems.values())
 
 
-def _original(cells: tuple[str, ...], columns: ColumnMap) -> dict[str, str]:
+def _original(cells: tuple[str, ...], columns: ColumnMap, shifted: bool) -> dict[str, str]:
     """The row's cells by report header, with its secrets blanked: the secret columns, and any
-    cell equal to one of the row's passwords (or holding one) whatever its header says."""
+    cell equal to one of the row's passwords (or holding one) whatever its header says.
+
+    A shifted row's cells moved right from where a stray delimiter split one: a password may be
+    under any header right of its own, so from the first secret column on nothing is echoed.
+    """
     original = dict(zip(columns.report_headers, cells, strict=False))
+    if shifted and columns.secret_columns:
+        for header in columns.report_headers[min(columns.secret_columns) :]:
+            original[header] = ""
     if secrets := _secrets_of(cells, columns.secret_columns):
         others = _other_columns(columns.secret_columns, len(cells))
         # One look at all the other cells at once: on nearly every row no secret is among them.

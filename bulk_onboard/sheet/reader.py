@@ -266,7 +266,7 @@ def _to_rows(frame: pd.DataFrame, number: int, width: int) -> list[RawRow]:
                 f"cell {stray + 1}, past the header's {width}",
                 "quote the cell that holds the delimiter, or remove the extra cells.",
             )
-        rows.append(RawRow(number + offset, tuple(cells[:width]), problem))
+        rows.append(RawRow(number + offset, tuple(cells[:width]), problem, problem is not None))
     return rows
 
 

@@ -30,6 +30,10 @@ class RawRow:
     # What the reader found wrong with the row's layout (a value beyond the last header), which
     # fails this row alone; empty cells beyond the header are simply dropped.
     problem: Problem | None = None
+    # A delimited row with more cells than its header: a delimiter inside an unquoted cell (a
+    # comma in "Smith, John") moved every cell after it one place right, a password included,
+    # so no cell of it can be trusted to be under its own header (rows/normalise.py `_original`).
+    shifted: bool = False
 
 
 @dataclass(slots=True)

@@ -244,6 +244,31 @@ def test_a_row_with_a_value_past_the_header_fails_alone(
     assert [r["row"] for r in results[1].report("succeeded.csv")] == ["2", "3", "5"]
 
 
+def test_an_unquoted_comma_that_moves_a_password_under_another_header_does_not_leak_it(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    # "Lee, Jr" unquoted: every cell after it moves one place right, so row 3's password lands
+    # under IMAP Host and its IMAP Host under the password's own column; a note follows.
+    header = "Email,First Name,Last Name,Password,IMAP Host,IMAP Port,SMTP Host,SMTP Port,Notes"
+    servers = "imap.fleet.test,993,smtp.fleet.test,587"
+    passwords = [pw.new("!x"), pw.new("#y"), pw.new("-z")]
+    lines = [
+        header,
+        f"ann@fleet.test,Ann,Lee,{passwords[0]},{servers},first",
+        f"bob@fleet.test,Bob,Lee, Jr,{passwords[1]},{servers},second",
+        f"cy@fleet.test,Cy,Lee,{passwords[2]},{servers},third",
+    ]
+    target = write_bytes(tmp_path, ("\n".join(lines) + "\n").encode())
+    results = validate_and_run(target, tmp_path, url=sandbox.url)
+    both_processed(results, pw, [2, 3, 4])  # searches every output for every password
+    for result in results:
+        [failed] = result.report("failed.csv")
+        assert (failed["row"], failed["error_code"]) == ("3", "invalid_row")
+        # What is left of the shift is echoed; from the password's column on, nothing is.
+        assert (failed["First Name"], failed["Last Name"]) == ("Bob", "Lee")
+        assert {failed[h] for h in header.split(",")[3:]} == {""}
+
+
 def test_a_row_far_wider_than_the_header_is_refused_naming_its_line(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
 ) -> None:
