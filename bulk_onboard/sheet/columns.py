@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -122,10 +123,34 @@ def _report_headers(shown: Sequence[str]) -> tuple[str, ...]:
 
 
 def _headers_seen(shown: Sequence[str]) -> str:
+    """The header cells an error may show: those that read as column names. The row taken as the
+    header may be a note ("Password for all mailboxes:", then the password) or a data row with
+    no address: a cell with a digit or an address, or one after a cell naming a secret, is
+    counted but not shown."""
     if any("@" in h for h in shown):
         # The first line is data, not a header: its cells may hold a password; never echo them.
         return "the first line holds an email address, so it looks like data: add a header row"
-    named = [printable(h, MAX_HEADER_CHARS) for h in shown if h] or ["none"]
-    listed = ", ".join(named[:MAX_HEADERS_SHOWN])
+    named: list[str] = []
+    hidden = 0
+    after_secret = False
+    for header in shown:
+        key = header_key(header)
+        known = key in FIELD_BY_KEY
+        if known or (_COLUMN_NAME.fullmatch(header) and not after_secret):
+            named.append(printable(header, MAX_HEADER_CHARS))
+        elif header:
+            hidden += 1
+        after_secret = bool(header) and looks_secret(key)
+    listed = ", ".join(named[:MAX_HEADERS_SHOWN]) or "none"
     more = len(named) - MAX_HEADERS_SHOWN
-    return f"{listed} and {more} more" if more > 0 else listed
+    if more > 0:
+        listed += f" and {more} more"
+    if hidden:
+        cells = "1 cell not shown, as it" if hidden == 1 else f"{hidden} cells not shown, as they"
+        listed += f"; {cells} may hold data"
+    return listed
+
+
+# A column name as people write them: words of letters, with spaces and light punctuation; no
+# digit (a password nearly always has one), no address.
+_COLUMN_NAME = re.compile(r"[^\W\d_]+(?:[ _\-./()#&'?:*]+[^\W\d_]*)*[ :*?]*")

@@ -88,7 +88,13 @@ def sniff_layout(
         raise empty_input(name)
     if not valued:
         raise InputError(f"{name} starts with 64 KiB of blank lines: delete them above the header.")
-    at = _header_at(valued, fixed, prefer_tab)
+    at, below = _header_at(valued, fixed, prefer_tab)
+    if below is not None:
+        raise InputError(
+            f"{name}: row {below} names an email column, but a row above it holds more than a "
+            "title (two cells or more): delete the rows above the header, or move them below "
+            "the table."
+        )
     _, header_line, header_row = valued[at]
     delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
     warnings = (title_rows_skipped(header_row),) if at else ()
@@ -108,33 +114,35 @@ def _delimiter_under(valued: _Placed, at: int, prefer_tab: bool) -> str:
     return _choose_delimiter(valued[at][0].counts, _following(valued, at), prefer_tab)
 
 
-def _header_at(valued: _Placed, fixed: str | None, prefer_tab: bool) -> int:
+def _header_at(valued: _Placed, fixed: str | None, prefer_tab: bool) -> tuple[int, int | None]:
     """Which record with a value is the header: the first, unless it and the next are titles
-    (one plain cell each) above one that names an email column, among the first few."""
-    for at, (found, _, _) in enumerate(valued[:HEADER_SEARCH_ROWS]):
+    (one plain cell each) above one that names an email column, among the first few. Also the
+    row of a record naming an email column below a row that is more than a title, when the
+    first names none: such a file is refused naming that row, not showing those above it."""
+    for at, (found, _, row) in enumerate(valued[:HEADER_SEARCH_ROWS]):
         named = found.complete and _names_email(found.text, (fixed,) if fixed else _CANDIDATES)
-        if named and (at == 0 or _under_titles(valued, at, fixed, prefer_tab)):
-            return at
+        if named and at == 0:
+            return at, None
+        if named and "@" not in found.text:
+            delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
+            if not all(title_like(above.text.split(delimiter)) for above, _, _ in valued[:at]):
+                return 0, row
+            if _agrees_with_following(valued, at, delimiter):
+                return at, None
         # Past a quote or a line break, which rows the records are is not certain; an address
         # is data, not a title.
         if found.lines != 1 or '"' in found.text or "@" in found.text:
-            return 0
-    return 0
+            return 0, None
+    return 0, None
 
 
-def _under_titles(valued: _Placed, at: int, fixed: str | None, prefer_tab: bool) -> bool:
-    """Whether record `at`, which names an email column, is a header below rows of one cell:
-    holding no address, with as many cells as most records after it under its delimiter."""
+def _agrees_with_following(valued: _Placed, at: int, delimiter: str) -> bool:
+    """Whether record `at`, a header below titles, has as many cells as most records after it
+    under its delimiter (records above it have no quote, see _header_at: splitting is exact)."""
     header = valued[at][0]
-    delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
     following = _following(valued, at)
     agreeing = sum(counts[delimiter] == header.counts[delimiter] for counts in following)
-    return (
-        "@" not in header.text
-        and 2 * agreeing >= len(following)
-        # Records with no quote (see _header_at): splitting at the delimiter is exact.
-        and all(title_like(found.text.split(delimiter)) for found, _, _ in valued[:at])
-    )
+    return 2 * agreeing >= len(following)
 
 
 def _names_email(text: str, delimiters: Iterable[str]) -> bool:

@@ -6,7 +6,7 @@ import pytest
 
 from bulk_onboard.errors import InputError
 from bulk_onboard.sheet.aliases import FIELD_ALIASES, FIELD_BY_KEY, header_key
-from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.columns import ColumnMap, column_letters
 
 # Each vendor's header row, and the field each header must map to (None: kept as unknown).
 VENDOR_HEADERS: dict[str, dict[str, str | None]] = {
@@ -194,9 +194,29 @@ def test_no_email_column_is_an_input_error() -> None:
 
 def test_no_email_column_lists_at_most_ten_headers() -> None:
     with pytest.raises(InputError) as caught:
-        ColumnMap.from_headers([f"H{i}" for i in range(25)])
-    assert "H9 and 15 more)." in str(caught.value)
-    assert "H10" not in str(caught.value)
+        ColumnMap.from_headers([f"Head {column_letters(i)}" for i in range(25)])
+    assert "Head J and 15 more)." in str(caught.value)
+    assert "Head K" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("first_row", "shown"),
+    [
+        # A note above the table, taken for the header, holding the shared password.
+        (["Password for all mailboxes:", "Zq9-SECRET-771", "", ""], "Password for all mailboxes:"),
+        (["Shared pass", "hunterhunter"], "Shared pass"),  # letters only, after a secret's name
+        (['Default password: "Zq9-SECRET-771"'], "none"),
+        # A data row with its email cell blank: the cells with a digit stay out.
+        (["", "Ann", "Lee", "993", "Pw-771"], "Ann, Lee"),
+    ],
+)
+def test_no_email_column_shows_no_cell_that_may_be_data(first_row: list[str], shown: str) -> None:
+    with pytest.raises(InputError) as caught:
+        ColumnMap.from_headers(first_row)
+    message = str(caught.value)
+    assert f"(headers seen: {shown}; " in message
+    assert "not shown, as" in message
+    assert not any(secret in message for secret in ("SECRET", "hunter", "993", "Pw-"))
 
 
 @pytest.mark.parametrize(

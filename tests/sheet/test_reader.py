@@ -423,6 +423,16 @@ def test_rows_that_are_no_title_keep_the_first_row_as_the_header(tmp_path: Path,
     assert table.source.warnings == ()
 
 
+def test_a_header_below_a_note_of_two_cells_is_refused_naming_its_row(tmp_path: Path) -> None:
+    # The note holds the shared password: the refusal names the header's row, and not the note.
+    text = "Password for all mailboxes:,Zq9-SECRET-771\n,,\nEmail,Name,Password\na@x.io,A,p\n"
+    with pytest.raises(InputError) as caught:
+        open_table(write(tmp_path, text))
+    message = str(caught.value)
+    assert "row 3 names an email column, but a row above it holds more than a title" in message
+    assert "SECRET" not in message
+
+
 def test_a_note_split_at_another_delimiter_is_not_taken_for_the_header(tmp_path: Path) -> None:
     text = "Onboarding March\nEmail, password and name are required\nEmail\tPassword\tName\n"
     table = open_table(write(tmp_path, text + "a@x.io\tpw\tAnn\n"))
