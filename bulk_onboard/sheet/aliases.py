@@ -28,6 +28,7 @@ names for the same thing where one exists (README, "Warm-up settings and tags"):
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
@@ -190,10 +191,17 @@ PASSWORD_FIELDS = frozenset({"imap_server_password", "smtp_server_password", "pa
 
 
 def header_key(header: str) -> str:
-    """The comparable form of a header: letters and digits only, case-folded.
+    """The comparable form of a header: letters and digits only, case-folded, without accents
+    and in their usual width.
 
-    `SMTP Host`, `smtp_host`, `smtpHost` and `SMTP-Host` all give `smtphost`.
+    `SMTP Host`, `smtp_host`, `smtpHost` and `SMTP-Host` all give `smtphost`; `Prénom` gives
+    `prenom` whether its é is one character or e and an accent (as macOS writes file text),
+    and a full-width PASSWORD (as East Asian keyboards type it) gives `password`.
     """
+    if not header.isascii():
+        # NFKD splits é into e and the accent (not alphanumeric: dropped below) and maps
+        # full-width and other compatibility forms to the usual characters.
+        header = unicodedata.normalize("NFKD", header)
     return "".join(ch for ch in header.casefold() if ch.isalnum())
 
 

@@ -11,6 +11,7 @@ from bulk_onboard.base.printable import printable
 from bulk_onboard.errors import InputError
 from bulk_onboard.sheet.aliases import FIELD_ALIASES, FIELD_BY_KEY, PASSWORD_FIELDS, header_key
 from bulk_onboard.sheet.secret_headers import looks_secret
+from bulk_onboard.sheet.table import unnamed_column
 
 MAX_HEADERS_SHOWN = 10
 MAX_HEADER_CHARS = 40
@@ -69,7 +70,8 @@ class ColumnMap:
             field = FIELD_BY_KEY.get(key)
             if field is None:
                 ignored.append(report[i])
-                if looks_secret(key):
+                # A column with no header may hold anything: blanked in reports, as a secret.
+                if looks_secret(header) or header in ("", unnamed_column(i + 1)):
                     secret.add(i)
                 continue
             if field in index:
@@ -140,7 +142,7 @@ def _headers_seen(shown: Sequence[str]) -> str:
             named.append(printable(header, MAX_HEADER_CHARS))
         elif header:
             hidden += 1
-        after_secret = bool(header) and looks_secret(key)
+        after_secret = bool(header) and looks_secret(header)
     listed = ", ".join(named[:MAX_HEADERS_SHOWN]) or "none"
     more = len(named) - MAX_HEADERS_SHOWN
     if more > 0:

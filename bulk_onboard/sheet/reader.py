@@ -19,7 +19,14 @@ from bulk_onboard.sheet.aliases import BOM_REMNANTS
 from bulk_onboard.sheet.dialect import delimiter_option, sniff_layout
 from bulk_onboard.sheet.encoding import decode_source, sha256_of
 from bulk_onboard.sheet.parse_errors import describe_parse_error
-from bulk_onboard.sheet.table import RawRow, SourceInfo, Table, empty_input, stray_value
+from bulk_onboard.sheet.table import (
+    RawRow,
+    SourceInfo,
+    Table,
+    empty_input,
+    stray_value,
+    unnamed_column,
+)
 
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 _IGNORED_FOR_WORKBOOK = "--encoding and --delimiter were ignored: they apply to text files only."
@@ -294,5 +301,5 @@ def _header_names(cells: Iterable[str]) -> tuple[str, ...]:
         header = cell.replace("\0", "").strip()  # a NUL fails a data row, but not the header
         for remnant in BOM_REMNANTS:
             header = header.removeprefix(remnant).strip()
-        names.append(header or f"column_{position}")
+        names.append(header or unnamed_column(position))
     return tuple(names)

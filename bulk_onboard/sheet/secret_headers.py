@@ -10,25 +10,44 @@ leans wide. A cell equal to one of the row's passwords is blanked whatever its h
 
 from __future__ import annotations
 
+import re
+
 from bulk_onboard.sheet.aliases import header_key
 
 SECRET_WORDS: tuple[str, ...] = (
-    # English
+    # English, and the typos and stand-ins seen in exports (P@ssword, Pa$$word, Paswd, Psw)
     "pass", "pwd", "pword", "secret", "token", "api key", "credential", "private key",
-    "recovery code", "backup code", "totp",
-    # German, French, Spanish, Portuguese, Italian, Dutch
-    "kennwort", "geheim", "mot de passe", "mdp", "contrase", "clave", "senha", "parola",
-    "wachtwoord",
-    # Nordic, Central and Eastern Europe, Turkish
-    "lösenord", "adgangskode", "salasana", "hasło", "haslo", "heslo", "jelszó", "şifre", "sifre",
-    "пароль", "лозинка", "κωδικός πρόσβασης", "συνθηματικό",
+    "recovery code", "backup code", "totp", "2fa", "pasw", "pssw", "paword", "psw", "cred",
+    "access code", "login code", "auth code", "security code", "verification code",
+    # German, French, Spanish, Portuguese, Italian, Dutch, Galician, Basque, Afrikaans
+    "kennwort", "geheim", "zugangsdaten", "mot de passe", "mdp", "contrase", "clave", "senha",
+    "parol", "parool", "wachtwoord", "contrasinal", "pasahitza", "wagwoord",
+    # Nordic, Baltic, Central and Eastern Europe, Turkish
+    "lösenord", "adgangskode", "kodeord", "salasana", "lykilorð", "slaptažod", "hasło", "haslo",
+    "heslo", "geslo", "lozinka", "jelszó", "şifre", "sifre", "пароль", "парол", "лозинка",
+    "κωδικός πρόσβασης", "συνθηματικό",
     # Asia and the Middle East
     "密码", "密碼", "口令", "パスワード", "暗証", "비밀번호", "암호", "mật khẩu", "kata sandi",
-    "रहस्य", "पासवर्ड", "รหัสผ่าน", "كلمة المرور", "كلمة السر", "סיסמה", "رمز عبور",
+    "kata laluan", "रहस्य", "पासवर्ड", "รหัสผ่าน", "كلمة المرور", "كلمة السر", "סיסמה", "رمز عبور",
 )  # fmt: skip
 SECRET_KEYS: tuple[str, ...] = tuple(dict.fromkeys(header_key(word) for word in SECRET_WORDS))
+# Words that name a secret only on their own: `IMAP PW 2`, `PIN`, `App Key`, `Auth` (but not
+# `Spinning` or `Keyword`).
+SECRET_ALONE = frozenset({"pw", "pin", "key", "auth", "otp", "mfa"})
+_WORDS = re.compile(r"[^\W\d_]+|\d+")  # letters and digits apart: `PW2` is `PW`, `2`
 
 
-def looks_secret(key: str) -> bool:
-    """Whether a header (its `header_key`) names a secret: `App Password`, `SMTP PW`, `Пароль`."""
-    return any(word in key for word in SECRET_KEYS) or key.startswith("pw") or key.endswith("pw")
+def looks_secret(header: str) -> bool:
+    """Whether a header names a secret: `App Password`, `SMTP PW`, `IMAP PW 2`, `Пароль`."""
+    key = header_key(header)
+    if any(word in key for word in SECRET_KEYS) or key.startswith("pw") or key.endswith("pw"):
+        return True
+    return not SECRET_ALONE.isdisjoint(_WORDS.findall(_camel_apart(header).casefold()))
+
+
+def _camel_apart(header: str) -> str:
+    """`appKey` as `app Key`, so a secret's word inside a camelCase header stands alone."""
+    return _CAMEL.sub(r"\1 \2", header)
+
+
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")

@@ -54,6 +54,12 @@ class Problem:
     message: str  # one sentence
 
 
+def unnamed_column(position: int) -> str:
+    """The name the reader gives a column whose header cell is empty (`position` from 1). What
+    such a column holds is anyone's guess: its cells are blanked in reports, as a secret's."""
+    return f"column_{position}"
+
+
 def stray_value(where: str, fix: str) -> Problem:
     """The problem of a row holding a value beyond its header's last column (`where` it is)."""
     return Problem(

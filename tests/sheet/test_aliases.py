@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from bulk_onboard.errors import InputError
@@ -250,6 +252,14 @@ def test_password_columns_are_secret() -> None:
         "Пароль", "Пароль IMAP", "密码", "密碼", "パスワード", "비밀번호", "Hasło", "Heslo",
         "Şifre", "Lösenord", "Contraseña", "Senha", "Jelszó", "Mật khẩu", "كلمة المرور",
         "סיסמה", "Mot de passe SMTP", "MDP", "Geheimnis", "Adgangskode", "Kata sandi",
+        # Typos and stand-ins, words that name a secret on their own, more languages.
+        "Pasword", "IMAP Pasword", "Paswd", "Psw", "P@ssword", "Pa$$word", "Creds", "Key",
+        "App Key", "appKey", "PIN", "Access Code", "Login Code", "Auth", "IMAP PW 2", "imapPw2",
+        "SMTP PW (old)", "2FA", "Zugangsdaten", "Parolă", "Parool", "Lozinka", "Geslo", "Парола",
+        "Kodeord", "Slaptažodis", "Contrasinal", "Pasahitza", "Kata laluan", "Lykilorð",
+        "Wagwoord",
+        # The same words with their accents apart (NFD), as macOS writes text.
+        unicodedata.normalize("NFD", "Lösenord"), unicodedata.normalize("NFD", "Mật khẩu"),
     ],
 )  # fmt: skip
 def test_unknown_columns_that_look_secret_are_secret(header: str) -> None:
@@ -260,10 +270,25 @@ def test_unknown_columns_that_look_secret_are_secret(header: str) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    ["Company Tags", "Daily Limit", "Notes", "Warmup Enabled", "Company", "San Diego Office"],
-)
+    [
+        "Company Tags", "Daily Limit", "Notes", "Warmup Enabled", "Company", "San Diego Office",
+        "Keyword", "Spinning", "Author", "Zip Code", "Keynote", "Campaign",
+    ],
+)  # fmt: skip
 def test_ordinary_unknown_columns_are_not_secret(header: str) -> None:
     assert ColumnMap.from_headers(["Email", header]).secret_columns == set()
+
+
+def test_a_password_header_in_full_width_letters_is_the_password_column() -> None:
+    columns = ColumnMap.from_headers(["Email", "\uff30\uff21\uff33\uff33\uff37\uff2f\uff32\uff24"])
+    assert (columns.index["password"], columns.secret_columns) == (1, frozenset({1}))
+
+
+@pytest.mark.parametrize("unnamed", ["", "column_2"])  # as a workbook, as a text file gives it
+def test_a_column_with_no_header_is_kept_but_blanked_as_a_secret(unnamed: str) -> None:
+    columns = ColumnMap.from_headers(["Email", unnamed, "Notes"])
+    assert columns.secret_columns == {1}
+    assert len(columns.ignored) == 2
 
 
 def test_blank_and_repeated_headers_get_unique_report_names() -> None:
