@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from bulk_onboard.rows.presets import Preset, provider_for_host
 from bulk_onboard.rows.request import Provider
-from bulk_onboard.rows.values import Cells, app_password
+from bulk_onboard.rows.values import Cells, app_password, is_email
 
 DEFAULT_IMAP_PORT = 993
 DEFAULT_SMTP_PORT = 587
@@ -142,6 +142,8 @@ def passwords(
     """
     shared = c.secret("password")
     imap, smtp = c.secret(IMAP.password_field) or shared, c.secret(SMTP.password_field) or shared
+    if "@" in imap or "@" in smtp:
+        _addresses_for_passwords(c)
     if provider == "gmail" or "gmail" in (host_provider(hosts[0]), host_provider(hosts[1])):
         fixed = app_password(imap), app_password(smtp)
         if fixed != (imap, smtp):
@@ -160,3 +162,19 @@ def passwords(
                 f"No {what} given; fill in {{column}}.",
             )
     return imap, smtp
+
+
+def _addresses_for_passwords(c: Cells) -> None:
+    """Fail a password cell that holds an email address: the password and the username (or
+    email) columns were swapped, so the password is in one of those, which no report may then
+    echo."""
+    for field in (IMAP.password_field, SMTP.password_field, "password"):
+        if is_email(c.secret(field).strip().lower()):
+            c.fail(
+                "invalid_value",
+                field,
+                "{column} holds an email address, not a password: the username and password "
+                "columns look swapped; put each in its own column.",
+            )
+            c.withhold("username", IMAP.username_field, SMTP.username_field, "email")
+            return  # one sentence says it for the row

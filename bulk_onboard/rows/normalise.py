@@ -132,12 +132,13 @@ class NormalisedRow:
     # An email workspace row (no request: its address is linked in a batch), and why it went.
     workspace: int | None = None
     workspace_why: str = ""
-    shifted: bool = False  # RawRow.shifted: its cells may not be under their headers
+    # Columns no report may echo for this row: where a password may be (rows.values.Cells).
+    withheld: frozenset[int] = frozenset()
 
     @property
     def original(self) -> dict[str, str]:
         """Report header -> raw cell, with the row's secrets blanked."""
-        return _original(self.cells, self.columns, self.shifted)
+        return _original(self.cells, self.columns, self.withheld)
 
 
 _NO_SETTINGS: Mapping[str, bool | int | str] = MappingProxyType({})
@@ -148,6 +149,10 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     c = Cells(raw.cells, columns)
     if raw.problem is not None:  # the row's layout: listed first, so its stage is `input`
         c.problems.insert(0, raw.problem)
+    if raw.shifted and columns.secret_columns:
+        # A delimiter in an unquoted cell moved the cells after it right, a password included:
+        # from the first password column on, no cell can be trusted to be what its header says.
+        c.withheld = frozenset(range(min(columns.secret_columns), len(raw.cells)))
     # This runs once per row of sheets with a million rows: the optional columns most sheets
     # don't have are skipped by one look at `present` instead of being read as blanks.
     present = columns.index
@@ -184,7 +189,7 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
             tags,
             workspace,
             why,
-            raw.shifted,
+            c.withheld,
         )
     provider = _provider(c, options, domain_preset, imap_host, smtp_host)
     preset = domain_preset or preset_for_provider(provider)
@@ -199,6 +204,8 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
     imap_password, smtp_password = passwords(
         c, notes, provider, (imap_host, smtp_host), imap_needed=not smtp_only
     )
+    if not email_ok and "@" not in email and columns.index["email"] in c.withheld:
+        email = ""  # a password column held an address: this is the password, most likely
     # Read in the order of the request's fields, which is the order their problems are listed in.
     account_id = c.whole("id", "invalid_value", INT32_MAX, 12345) if "id" in present else None
     starttls = smtp_starttls(c, security, smtp_port)
@@ -219,7 +226,7 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
             tuple(notes),
             c.cells,
             columns,
-            shifted=raw.shifted,
+            withheld=c.withheld,
         )
     body: dict[str, object] = {
         "email": email,
@@ -404,29 +411,33 @@ def problems_from_validation_error(
     return tuple(problems.values())
 
 
-def _original(cells: tuple[str, ...], columns: ColumnMap, shifted: bool) -> dict[str, str]:
-    """The row's cells by report header, with its secrets blanked: the secret columns, and any
-    cell equal to one of the row's passwords (or holding one) whatever its header says.
-
-    A shifted row's cells moved right from where a stray delimiter split one: a password may be
-    under any header right of its own, so from the first secret column on nothing is echoed.
-    """
+def _original(
+    cells: tuple[str, ...], columns: ColumnMap, withheld: frozenset[int]
+) -> dict[str, str]:
+    """The row's cells by report header, with its secrets blanked: the secret columns, the
+    columns withheld for this row, and any cell equal to one of the row's passwords (or holding
+    one) whatever its header, compared without case or spaces."""
     original = dict(zip(columns.report_headers, cells, strict=False))
-    if shifted and columns.secret_columns:
-        for header in columns.report_headers[min(columns.secret_columns) :]:
-            original[header] = ""
+    for i in withheld:
+        original[columns.report_headers[i]] = ""
     if secrets := _secrets_of(cells, columns.secret_columns):
         others = _other_columns(columns.secret_columns, len(cells))
         # One look at all the other cells at once: on nearly every row no secret is among them.
-        joined = "\0".join([cells[i] for i in others])
+        joined = _plain("\0".join([cells[i] for i in others]))
         if any(secret in joined for secret in secrets):
             long = [secret for secret in secrets if len(secret) >= MIN_ANYWHERE_CHARS]
             for i in others:
-                value = cells[i].strip()
+                value = _plain(cells[i])
                 if value in secrets or any(secret in value for secret in long):
                     original[columns.report_headers[i]] = ""
     original.update(columns.blanked_secrets)
     return original
+
+
+def _plain(text: str) -> str:
+    """How a cell is compared with a password: case-folded, without any whitespace (a note
+    may repeat an app password with the spaces Google shows, or with non-breaking ones)."""
+    return "".join(text.split()).casefold()
 
 
 @lru_cache(maxsize=8)
@@ -435,9 +446,5 @@ def _other_columns(secret_columns: frozenset[int], width: int) -> tuple[int, ...
 
 
 def _secrets_of(cells: tuple[str, ...], secret_columns: frozenset[int]) -> set[str]:
-    """The row's secret cells as typed, trimmed, and without spaces (the Gmail rule's form)."""
-    found = set()
-    for i in secret_columns:
-        if i < len(cells) and (value := cells[i].strip()):
-            found |= {value, "".join(value.split())}
-    return found
+    """The row's secret cells, `_plain`."""
+    return {value for i in secret_columns if i < len(cells) and (value := _plain(cells[i]))}

@@ -52,18 +52,22 @@ _EMAIL = re.compile(
 # letters once the spaces go", keeps a passphrase like "my long pass phrase" intact.
 _APP_PASSWORD = re.compile(r"[a-zA-Z]{4}(?:[ \u00a0][a-zA-Z]{4}){3}")
 _NAME_SEPARATORS = re.compile(r"[._+\-]+")
+# An address, then a separator and more: `a@x.com:secret`, `a@x.com secret`, `a@x.com;...`.
+_ADDRESS_THEN_MORE = re.compile(r"([^\s:;,|]+)[\s:;,|]+\S")
 
 
 class Cells:
     """Reads one row's cells by field, and collects at most one problem per column."""
 
-    __slots__ = ("blamed", "cells", "columns", "index", "problems")
+    __slots__ = ("blamed", "cells", "columns", "index", "problems", "withheld")
 
     def __init__(self, cells: tuple[str, ...], columns: ColumnMap) -> None:
         self.columns = columns
         self.index = columns.index
         self.problems: list[Problem] = []
         self.blamed: set[str] = set()
+        # Columns whose cell a report must not echo for this row: it may hold a password.
+        self.withheld: frozenset[int] = frozenset()
         if "\x00" in "".join(cells):
             for i, cell in enumerate(cells):
                 if "\x00" in cell:
@@ -111,6 +115,10 @@ class Cells:
         self.blamed.add(header)
         self.problems.append(Problem(code, header, template.format(column=f"'{header}'")))
 
+    def withhold(self, *fields: str) -> None:
+        """Keep the cells of `fields` (those the file has) out of every report of this row."""
+        self.withheld |= {self.index[field] for field in fields if field in self.index}
+
     def failed(self, field: str) -> bool:
         """Whether `field`'s column already has a problem."""
         return self.columns.header_for(field) in self.blamed
@@ -145,20 +153,33 @@ class Cells:
         return value
 
     def email(self) -> tuple[str, bool]:
-        """The email, lower-cased, and whether it is a valid address; a problem if it is not."""
+        """The email, lower-cased, and whether it is a valid address; a problem if it is not.
+
+        An address followed by more (`a@x.com:pass`, as mailbox sellers deliver them) gives
+        the address alone, and the cell is withheld from reports: the rest may be a password.
+        """
         email = self.text("email").lower()
         if not email:
             self.fail(
                 "missing_field", "email", "{column} is empty; fill in the mailbox's email address."
             )
-        elif not _EMAIL.fullmatch(email):
+        elif is_email(email):
+            return email, True
+        elif (head := _ADDRESS_THEN_MORE.match(email)) and is_email(head[1]):
+            self.fail(
+                "invalid_email",
+                "email",
+                "{column} holds more than the address; keep only the address there, and put a "
+                "password in a Password column.",
+            )
+            self.withhold("email")
+            return head[1], False
+        else:
             self.fail(
                 "invalid_email",
                 "email",
                 "{column} is not a valid email address; write it as name@example.com.",
             )
-        else:
-            return email, True
         return email, False
 
     def choice(self, field: str, table: Mapping[str, T], allowed: str) -> T | None:
@@ -199,6 +220,11 @@ def _key_of(value: str) -> str:
 
 
 _short_choice_key = lru_cache(maxsize=1024)(_key_of)
+
+
+def is_email(text: str) -> bool:
+    """Whether lower-cased `text` is an address as the email column must hold one."""
+    return _EMAIL.fullmatch(text) is not None
 
 
 def app_password(password: str) -> str:

@@ -269,6 +269,43 @@ def test_an_unquoted_comma_that_moves_a_password_under_another_header_does_not_l
         assert {failed[h] for h in header.split(",")[3:]} == {""}
 
 
+def test_passwords_in_the_wrong_column_or_in_another_form_do_not_leak(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header = ["Email", "First Name", "Last Name", "IMAP Host", "SMTP Host", "IMAP Port",
+              "IMAP Username", "Password", "Notes"]  # fmt: skip
+    servers = ["Ann", "Lee", "imap.fleet.test", "smtp.fleet.test"]
+    app = "qvzt hwmk pfyr dnlo"  # a Gmail app password as Google shows it (no token: checked below)
+    both, alone, swapped, upper, moved = (pw.new() for _ in range(5))
+    rows = [
+        # A seller's `email:password` in the Email column, the password also in its own.
+        [f"a@fleet.test:{both}", *servers, "993", "", both, ""],
+        # The same with a space, and no Password column filled.
+        [f"b@fleet.test {alone}", *servers, "993", "", "", ""],
+        # Username and password swapped: the password sits in IMAP Username.
+        ["c@fleet.test", *servers, "993", swapped, "c@fleet.test", ""],
+        # Email and password swapped.
+        [moved, *servers, "993", "", "e@fleet.test", ""],
+        # A note repeating the row's password in another case, on a row failing for its port.
+        ["d@fleet.test", *servers, "99a", "", upper, f"pw is {upper.upper()}"],
+        # A note repeating the app password with spaces, on a row failing for its port.
+        ["f@fleet.test", *servers, "99a", "", "".join(app.split()), f"app pw {app.upper()}"],
+    ]
+    numbers = write_sheet(tmp_path / "in.csv", header, rows)
+    results = validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url)
+    both_processed(results, pw, numbers)  # every output searched for every password
+    for result in results:
+        failed = {int(r["row"]): r for r in result.report("failed.csv")}
+        assert sorted(failed) == numbers
+        assert [failed[n]["email"] for n in numbers[:2]] == ["a@fleet.test", "b@fleet.test"]
+        assert "holds more than the address" in failed[numbers[0]]["message"]
+        assert "look swapped" in failed[numbers[2]]["message"]
+        assert failed[numbers[3]]["email"] == ""
+        assert "look swapped" in failed[numbers[3]]["message"]
+        # Leaks in another case or spacing, which the byte search above would not see.
+        assert [failed[n]["Notes"] for n in numbers[4:]] == ["", ""]
+
+
 def test_a_row_far_wider_than_the_header_is_refused_naming_its_line(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
 ) -> None:
