@@ -7,8 +7,9 @@ replaced by `***`. dlt's `redaction.py` is the model: one small module, and noth
 package decides how a secret is recognised.
 
 A secret is also found in the forms a server may have turned it into: with its whitespace
-changed (`server_text` makes each run one space), in another case, JSON-escaped, percent-encoded
-or HTML-escaped, and cut short just before a closing `…`.
+changed (`server_text` makes each run one space), in another case, JSON-escaped (as Python, Go,
+.NET and PHP write it, or twice), percent-encoded or HTML-escaped (each framework's entities),
+and cut short just before a closing `…` or `...`.
 
 A short secret (under MIN_ANYWHERE_CHARS characters) is removed only where it stands alone, not
 inside a longer run of letters and digits: the password `a` must not turn "MailReach" into
@@ -29,6 +30,7 @@ MASK = "***"
 MIN_ANYWHERE_CHARS = 6  # shorter secrets are removed only where they stand alone
 MIN_CORE_CHARS = 3  # a secret with no ASCII letter-or-digit run this long is looked for always
 _CUT = "…"  # what shortened text ends with (failures.server_text, retry_rules.error_text)
+_CUTS = (_CUT, "...")  # ours, and a server's own
 _ASCII_RUNS = re.compile(r"[A-Za-z0-9]+")
 
 
@@ -59,7 +61,10 @@ class Redactor:
         pattern = self._compiled()
         if pattern is not None:
             text = pattern.sub(MASK, text)
-        return self._cut_short(text) if _CUT in text else text
+        for cut in _CUTS:
+            if cut in text:
+                text = self._cut_short(text, cut)
+        return text
 
     def value(self, value: Any) -> Any:
         """A parsed JSON value with every string in it (keys included) redacted."""
@@ -75,7 +80,7 @@ class Redactor:
         """Whether `text` may hold a secret: a cheap look, so clean text costs no pattern."""
         if not self._secrets:
             return False
-        if None in self._cores or _CUT in text:
+        if None in self._cores or any(cut in text for cut in _CUTS):
             return True
         lower = text.lower()
         if text.isascii() and "\\u" not in text:
@@ -96,11 +101,11 @@ class Redactor:
             self._pattern = _pattern(self._long, short) if self._forms else None
         return self._pattern
 
-    def _cut_short(self, text: str) -> str:
-        """Remove a secret's beginning left just before a `…` where the text was shortened."""
+    def _cut_short(self, text: str, cut: str) -> str:
+        """Remove a secret's beginning left just before a `cut` where the text was shortened."""
         self._compiled()
-        pieces = text.split(_CUT)
-        return _CUT.join([*map(self._cut_end, pieces[:-1]), pieces[-1]])
+        pieces = text.split(cut)
+        return cut.join([*map(self._cut_end, pieces[:-1]), pieces[-1]])
 
     def _cut_end(self, piece: str) -> str:
         for secret in reversed(self._long):  # longest first
@@ -121,12 +126,32 @@ def _runs(secret: str) -> tuple[str, ...]:
     )
 
 
+# How the servers' frameworks write a quote or an ampersand as an HTML entity (Python's
+# html.escape is one more): Rails and Go (&#39;, Go also &#34;), PHP (&#039;), XML (&apos;).
+_ENTITIES = (
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"},
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"},
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#039;"},
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"},
+)
+
+
 def _forms(secret: str) -> set[str]:
     """The secret and what a server may have made of it on the way back (its whitespace is
-    matched as any run of whitespace by the pattern)."""
-    forms = {secret.strip(), json.dumps(secret)[1:-1], html.escape(secret)}
+    matched as any run of whitespace by the pattern): JSON-escaped (also twice, also with `\\/`
+    as PHP writes it, and with every ASCII mark as a `\\u` escape, as Go and .NET write some),
+    HTML-escaped in each framework's way, percent-encoded."""
+    in_json = json.dumps(secret)[1:-1]
+    forms = {secret.strip(), in_json, json.dumps(in_json)[1:-1], in_json.replace("/", "\\/")}
+    forms |= {html.escape(secret), *("".join(e.get(ch, ch) for ch in secret) for e in _ENTITIES)}
     forms |= {quote(secret, safe=""), quote_plus(secret, safe="")}
+    for hex_digits in ("04x", "04X"):
+        forms.add("".join(_marked(ch, hex_digits) for ch in secret))
     return {form for form in forms if form.strip()}
+
+
+def _marked(ch: str, hex_digits: str) -> str:
+    return ch if ch.isalnum() or not ch.isascii() else f"\\u{ord(ch):{hex_digits}}"
 
 
 def _pattern(long: tuple[str, ...], short: tuple[str, ...]) -> re.Pattern[str]:

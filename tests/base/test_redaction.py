@@ -29,9 +29,31 @@ def test_each_form_of_a_secret_is_removed(text: str, expected: str) -> None:
     assert Redactor([PASSWORD, KEY])(text) == expected
 
 
+QUOTED = "Zq9'SEC\"RET/77&1"  # both quotes, a slash and an ampersand: each framework differs
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "Zq9&#39;SEC&quot;RET/77&amp;1",  # Rails
+        "Zq9&#39;SEC&#34;RET/77&amp;1",  # Go's html.EscapeString
+        "Zq9&#039;SEC&quot;RET/77&amp;1",  # PHP's htmlspecialchars
+        "Zq9&apos;SEC&quot;RET/77&amp;1",  # XML
+        r"Zq9'SEC\\\"RET/77&1",  # JSON inside a JSON string
+        r"Zq9'SEC\"RET\/77&1",  # PHP's json_encode
+        r"Zq9\u0027SEC\u0022RET\u002f77\u00261",  # Go and .NET's escapes, in text
+        r"Zq9\u0027SEC\u0022RET\u002F77\u00261",
+    ],
+)
+def test_each_frameworks_escaping_of_a_secret_is_removed(form: str) -> None:
+    assert Redactor([QUOTED])(f"refused: {form} (bad)") == f"refused: {MASK} (bad)"
+
+
 def test_a_secret_cut_short_where_the_text_was_shortened_is_removed() -> None:
     redact = Redactor([PASSWORD])
     assert redact("535 auth failed for Tr0ub4dor&…") == f"535 auth failed for {MASK}…"
+    assert redact("535 auth failed for 'Tr0ub4dor&...'") == f"535 auth failed for '{MASK}...'"
+    assert redact("Connecting... done") == "Connecting... done"
     assert redact("a reply … then more") == "a reply … then more"
     assert redact("short Tr0…") == "short Tr0…"  # too little of it left to say anything
 
