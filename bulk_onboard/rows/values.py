@@ -163,7 +163,7 @@ class Cells:
             self.fail(
                 "missing_field", "email", "{column} is empty; fill in the mailbox's email address."
             )
-        elif is_email(email):
+        elif _EMAIL.fullmatch(email):  # is_email, without a call on every row
             return email, True
         elif (head := _ADDRESS_THEN_MORE.match(email)) and is_email(head[1]):
             self.fail(
