@@ -246,3 +246,14 @@ def title_rows_skipped(header_row: int) -> str:
     not ours to judge)."""
     rows = "row above it was" if header_row == 2 else f"{header_row - 1} rows above it were"
     return f"The header is on row {header_row}: the {rows} skipped (none names an email column)."
+
+
+def header_below_notes(name: str, header_row: int) -> str:
+    """The refusal of a sheet whose first row names no email column while row `header_row`
+    does, under rows that are not all titles (the rows above are never shown: they may hold
+    a shared password)."""
+    return (
+        f"{name}: row {header_row} names an email column, but a row above it holds more than a "
+        "title (two cells or more): delete the rows above the header, or move them below the "
+        "table."
+    )

@@ -12,6 +12,7 @@ from bulk_onboard.errors import InputError, UsageError
 from bulk_onboard.sheet.aliases import (
     BOM_REMNANTS,
     HEADER_SEARCH_ROWS,
+    header_below_notes,
     names_email,
     title_like,
     title_rows_skipped,
@@ -90,11 +91,7 @@ def sniff_layout(
         raise InputError(f"{name} starts with 64 KiB of blank lines: delete them above the header.")
     at, below = _header_at(valued, fixed, prefer_tab)
     if below is not None:
-        raise InputError(
-            f"{name}: row {below} names an email column, but a row above it holds more than a "
-            "title (two cells or more): delete the rows above the header, or move them below "
-            "the table."
-        )
+        raise InputError(header_below_notes(name, below))
     _, header_line, header_row = valued[at]
     delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
     warnings = (title_rows_skipped(header_row),) if at else ()

@@ -21,6 +21,7 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from bulk_onboard.errors import InputError
 from bulk_onboard.sheet.aliases import (
     HEADER_SEARCH_ROWS,
+    header_below_notes,
     names_email,
     title_like,
     title_rows_skipped,
@@ -57,6 +58,8 @@ def open_sheet(
     resources.callback(book.close)
     worksheet = _pick(book, sheet, name)
     rows, valued, at = _find_header(worksheet, name)
+    if valued and not names_email(valued[at][1]):
+        rows = _refuse_header_below_notes(rows, valued, name)
     if sheet is None and not (valued and names_email(valued[at][1])):
         _refuse_for_another_sheet(book, worksheet, name)
     if not valued:
@@ -97,6 +100,32 @@ def _find_header(
     last = len(valued) - 1
     titled = last > 0 and names_email(valued[last][1]) and "@" not in "".join(valued[last][1])
     return rows, valued, last if titled else 0
+
+
+def _refuse_header_below_notes(
+    rows: _Numbered, valued: list[tuple[int, list[str]]], name: str
+) -> _Numbered:
+    """Refuse the sheet when a row among the first few names an email column though the rows
+    above it (`valued`, and those after them) are more than titles, as a text file is
+    (sheet/dialect.py); else the rows looked at are handed back, for the header's mapping to
+    refuse. Past a row holding an address, no row is a header."""
+    looked: list[tuple[int, tuple[object, ...]]] = []
+    seen = len(valued)
+    if seen >= HEADER_SEARCH_ROWS or any("@" in cell for _, cells in valued for cell in cells):
+        return rows
+    for number, values in rows:
+        looked.append((number, values))
+        cells = [_text(value) for value in values]
+        if not any(cell.strip() for cell in cells):
+            continue
+        if any("@" in cell for cell in cells):
+            break  # data: the rows that follow are no header either
+        if names_email(cells):
+            raise InputError(header_below_notes(name, number))
+        seen += 1
+        if seen == HEADER_SEARCH_ROWS:
+            break
+    return chain(looked, rows)
 
 
 def _refuse_for_another_sheet(book: Workbook, first: ReadOnlyWorksheet, name: str) -> None:

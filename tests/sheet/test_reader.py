@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from bulk_onboard.errors import InputError, InputMissingError, UsageError
+from bulk_onboard.sheet.aliases import header_below_notes
 from bulk_onboard.sheet.reader import open_table
 from bulk_onboard.sheet.table import RawRow, Table, empty_input, stray_value
 
@@ -668,6 +669,20 @@ def test_xlsx_with_no_row_naming_the_email_keeps_every_row_after_the_first(
     assert table.headers == ("Mailbox", "Port")
     assert table.source.warnings == ()
     assert [row.cells for row in rows_of(table)] == [(f"u{n}@x.io", str(n)) for n in range(12)]
+
+
+def test_xlsx_header_below_a_note_of_two_cells_is_refused_naming_its_row(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["Shared password", "Zq9-SECRET-771"],
+        [],
+        ["Email", "Name"],
+        ["a@x.io", "Ann"],
+    ]
+    path = workbook(tmp_path, {"Boxes": rows})
+    with pytest.raises(InputError) as refused:
+        open_table(path)
+    assert str(refused.value) == header_below_notes(f"Input file '{path}'", 3)
+    assert "SECRET" not in str(refused.value)
 
 
 @pytest.mark.parametrize("first", [[["How to fill this template"], ["One mailbox a row"]], []])
