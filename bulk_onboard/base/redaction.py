@@ -32,6 +32,9 @@ MIN_CORE_CHARS = 3  # a secret with no ASCII letter-or-digit run this long is lo
 _CUT = "…"  # what shortened text ends with (failures.server_text, retry_rules.error_text)
 _CUTS = (_CUT, "...")  # ours, and a server's own
 _ASCII_RUNS = re.compile(r"[A-Za-z0-9]+")
+# Google shows app passwords as four groups of four letters. Matching that layout, not just "16
+# letters once the spaces go", keeps a passphrase like "my long pass phrase" intact.
+APP_PASSWORD = re.compile(r"[a-zA-Z]{4}(?:[ \u00a0][a-zA-Z]{4}){3}")
 
 
 class Redactor:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import TypeVar
 
+from bulk_onboard.base.redaction import APP_PASSWORD
 from bulk_onboard.sheet.aliases import header_key
 from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.table import Problem
@@ -48,9 +49,6 @@ _EMAIL = re.compile(
     rf"(?=.{{3,254}}$){_ATOM}(?:\.{_ATOM})*@(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+"
     r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
 )
-# Google shows app passwords as four groups of four letters. Matching that layout, not just "16
-# letters once the spaces go", keeps a passphrase like "my long pass phrase" intact.
-_APP_PASSWORD = re.compile(r"[a-zA-Z]{4}(?:[ \u00a0][a-zA-Z]{4}){3}")
 _NAME_SEPARATORS = re.compile(r"[._+\-]+")
 # An address, then a separator and more: `a@x.com:secret`, `a@x.com secret`, `a@x.com;...`.
 _ADDRESS_THEN_MORE = re.compile(r"([^\s:;,|]+)[\s:;,|]+\S")
@@ -169,8 +167,8 @@ class Cells:
             self.fail(
                 "invalid_email",
                 "email",
-                "{column} holds more than the address; keep only the address there, and put a "
-                "password in a Password column.",
+                "{column} holds more than the address; keep only the address there (a "
+                "password goes in a Password column).",
             )
             self.withhold("email")
             return head[1], False
@@ -229,7 +227,7 @@ def is_email(text: str) -> bool:
 
 def app_password(password: str) -> str:
     """A Google app password without the spaces Google displays in it; anything else unchanged."""
-    if _APP_PASSWORD.fullmatch(password.strip()):
+    if APP_PASSWORD.fullmatch(password.strip()):
         return "".join(password.split())
     return password
 

@@ -234,6 +234,15 @@ def names_email(cells: Iterable[str]) -> bool:
     return False
 
 
+def header_like(cells: Iterable[str]) -> bool:
+    """Whether a row that names the email column reads as a whole header: two cells or more
+    that name fields, and at least half of those with a value. A data row holding the word
+    `Mailbox`, or an instructions row (`Email`, `the mailbox address`), does not."""
+    valued = [cell for cell in cells if cell.strip()]
+    known = sum(1 for cell in valued if header_key(cell) in FIELD_BY_KEY)
+    return known >= 2 and 2 * known >= len(valued)
+
+
 def title_like(cells: Iterable[str]) -> bool:
     """Whether a row may sit above the header, skipped: one cell with a value at most (a title,
     a date, a note) and no address, which is data."""

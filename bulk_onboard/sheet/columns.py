@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
 from bulk_onboard.base.printable import printable
+from bulk_onboard.base.redaction import APP_PASSWORD
 from bulk_onboard.errors import InputError
 from bulk_onboard.sheet.aliases import FIELD_ALIASES, FIELD_BY_KEY, PASSWORD_FIELDS, header_key
 from bulk_onboard.sheet.secret_headers import looks_secret
@@ -64,15 +64,17 @@ class ColumnMap:
         index: dict[str, int] = {}
         ignored: list[str] = []
         secret: set[int] = set()
+        unnamed: set[int] = set()
         report = _report_headers(shown)
         for i, header in enumerate(shown):
             key = header_key(header)
             field = FIELD_BY_KEY.get(key)
             if field is None:
                 ignored.append(report[i])
-                # A column with no header may hold anything: blanked in reports, as a secret.
-                if looks_secret(header) or header in ("", unnamed_column(i + 1)):
+                if looks_secret(header):
                     secret.add(i)
+                elif header in ("", unnamed_column(i + 1)):
+                    unnamed.add(i)  # may hold anything, a password too: blanked in reports
                 continue
             if field in index:
                 first = index[field]
@@ -97,7 +99,7 @@ class ColumnMap:
             ignored=tuple(ignored),
             secret_columns=frozenset(secret),
             blanked_secrets=MappingProxyType(
-                dict.fromkeys((report[i] for i in sorted(secret)), "")
+                dict.fromkeys((report[i] for i in sorted(secret | unnamed)), "")
             ),
         )
 
@@ -138,7 +140,7 @@ def _headers_seen(shown: Sequence[str]) -> str:
     for header in shown:
         key = header_key(header)
         known = key in FIELD_BY_KEY
-        if known or (_COLUMN_NAME.fullmatch(header) and not after_secret):
+        if known or (_reads_as_column_name(header) and not after_secret):
             named.append(printable(header, MAX_HEADER_CHARS))
         elif header:
             hidden += 1
@@ -153,6 +155,16 @@ def _headers_seen(shown: Sequence[str]) -> str:
     return listed
 
 
-# A column name as people write them: words of letters, with spaces and light punctuation; no
-# digit (a password nearly always has one), no address.
-_COLUMN_NAME = re.compile(r"[^\W\d_]+(?:[ _\-./()#&'?:*]+[^\W\d_]*)*[ :*?]*")
+def _reads_as_column_name(header: str) -> bool:
+    """Words of letters with spaces and light punctuation, as people name columns: no digit (a
+    password nearly always has one), no address, and not four groups of four letters (a Google
+    app password). Checked character by character: a pattern of repeated groups backtracks for
+    ever on a long run of dots or dashes."""
+    return (
+        any(ch.isalpha() for ch in header)
+        and all(ch.isalpha() or ch in _NAME_MARKS for ch in header)
+        and not APP_PASSWORD.fullmatch(header)
+    )
+
+
+_NAME_MARKS = frozenset(" _-./()#&'?:*")

@@ -13,6 +13,7 @@ from bulk_onboard.sheet.aliases import (
     BOM_REMNANTS,
     HEADER_SEARCH_ROWS,
     header_below_notes,
+    header_like,
     names_email,
     title_like,
     title_rows_skipped,
@@ -114,8 +115,9 @@ def _delimiter_under(valued: _Placed, at: int, prefer_tab: bool) -> str:
 def _header_at(valued: _Placed, fixed: str | None, prefer_tab: bool) -> tuple[int, int | None]:
     """Which record with a value is the header: the first, unless it and the next are titles
     (one plain cell each) above one that names an email column, among the first few. Also the
-    row of a record naming an email column below a row that is more than a title, when the
-    first names none: such a file is refused naming that row, not showing those above it."""
+    row of a whole header (aliases.header_like) below a record that is more than a title, when
+    no header is found: such a file is refused naming that row, not showing those above it."""
+    blocked: int | None = None
     for at, (found, _, row) in enumerate(valued[:HEADER_SEARCH_ROWS]):
         named = found.complete and _names_email(found.text, (fixed,) if fixed else _CANDIDATES)
         if named and at == 0:
@@ -123,14 +125,15 @@ def _header_at(valued: _Placed, fixed: str | None, prefer_tab: bool) -> tuple[in
         if named and "@" not in found.text:
             delimiter = fixed or _delimiter_under(valued, at, prefer_tab)
             if not all(title_like(above.text.split(delimiter)) for above, _, _ in valued[:at]):
-                return 0, row
-            if _agrees_with_following(valued, at, delimiter):
+                if blocked is None and header_like(found.text.split(delimiter)):
+                    blocked = row
+            elif _agrees_with_following(valued, at, delimiter):
                 return at, None
         # Past a quote or a line break, which rows the records are is not certain; an address
         # is data, not a title.
         if found.lines != 1 or '"' in found.text or "@" in found.text:
-            return 0, None
-    return 0, None
+            break
+    return 0, blocked
 
 
 def _agrees_with_following(valued: _Placed, at: int, delimiter: str) -> bool:

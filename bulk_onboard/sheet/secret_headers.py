@@ -17,7 +17,7 @@ from bulk_onboard.sheet.aliases import header_key
 SECRET_WORDS: tuple[str, ...] = (
     # English, and the typos and stand-ins seen in exports (P@ssword, Pa$$word, Paswd, Psw)
     "pass", "pwd", "pword", "secret", "token", "api key", "credential", "private key",
-    "recovery code", "backup code", "totp", "2fa", "pasw", "pssw", "paword", "psw", "cred",
+    "recovery code", "backup code", "totp", "2fa", "pasw", "pssw", "paword", "psw",
     "access code", "login code", "auth code", "security code", "verification code",
     # German, French, Spanish, Portuguese, Italian, Dutch, Galician, Basque, Afrikaans
     "kennwort", "geheim", "zugangsdaten", "mot de passe", "mdp", "contrase", "clave", "senha",
@@ -31,9 +31,11 @@ SECRET_WORDS: tuple[str, ...] = (
     "kata laluan", "रहस्य", "पासवर्ड", "รหัสผ่าน", "كلمة المرور", "كلمة السر", "סיסמה", "رمز عبور",
 )  # fmt: skip
 SECRET_KEYS: tuple[str, ...] = tuple(dict.fromkeys(header_key(word) for word in SECRET_WORDS))
-# Words that name a secret only on their own: `IMAP PW 2`, `PIN`, `App Key`, `Auth` (but not
-# `Spinning` or `Keyword`).
-SECRET_ALONE = frozenset({"pw", "pin", "key", "auth", "otp", "mfa"})
+# Words that name a secret only as a word of their own (`IMAP PW 2`, `PIN`, `SMTP Creds`, not
+# `Spinning` or `Credits`), and those that do only as the last (`App Key`, `SMTP Auth`, not
+# `Key Account` or `Auth Status`).
+SECRET_ALONE = frozenset({"pw", "pin", "otp", "mfa", "cred", "creds"})
+SECRET_LAST = frozenset({"key", "auth"})
 _WORDS = re.compile(r"[^\W\d_]+|\d+")  # letters and digits apart: `PW2` is `PW`, `2`
 
 
@@ -42,7 +44,9 @@ def looks_secret(header: str) -> bool:
     key = header_key(header)
     if any(word in key for word in SECRET_KEYS) or key.startswith("pw") or key.endswith("pw"):
         return True
-    return not SECRET_ALONE.isdisjoint(_WORDS.findall(_camel_apart(header).casefold()))
+    words = _WORDS.findall(_camel_apart(header).casefold())
+    named = [word for word in words if not word.isdigit()]
+    return not SECRET_ALONE.isdisjoint(named) or (bool(named) and named[-1] in SECRET_LAST)
 
 
 def _camel_apart(header: str) -> str:

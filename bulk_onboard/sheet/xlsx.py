@@ -22,6 +22,7 @@ from bulk_onboard.errors import InputError
 from bulk_onboard.sheet.aliases import (
     HEADER_SEARCH_ROWS,
     header_below_notes,
+    header_like,
     names_email,
     title_like,
     title_rows_skipped,
@@ -58,10 +59,10 @@ def open_sheet(
     resources.callback(book.close)
     worksheet = _pick(book, sheet, name)
     rows, valued, at = _find_header(worksheet, name)
-    if valued and not names_email(valued[at][1]):
-        rows = _refuse_header_below_notes(rows, valued, name)
     if sheet is None and not (valued and names_email(valued[at][1])):
         _refuse_for_another_sheet(book, worksheet, name)
+    if valued and not names_email(valued[at][1]):
+        rows = _refuse_header_below_notes(rows, valued, name)
     if not valued:
         raise empty_input(f"Sheet '{worksheet.title}' of input file '{path}'")
     number, header = valued[at]
@@ -120,7 +121,7 @@ def _refuse_header_below_notes(
             continue
         if any("@" in cell for cell in cells):
             break  # data: the rows that follow are no header either
-        if names_email(cells):
+        if names_email(cells) and header_like(cells):
             raise InputError(header_below_notes(name, number))
         seen += 1
         if seen == HEADER_SEARCH_ROWS:

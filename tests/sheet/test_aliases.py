@@ -210,6 +210,10 @@ def test_no_email_column_lists_at_most_ten_headers() -> None:
         (['Default password: "Zq9-SECRET-771"'], "none"),
         # A data row with its email cell blank: the cells with a digit stay out.
         (["", "Ann", "Lee", "993", "Pw-771"], "Ann, Lee"),
+        # A Google app password, letters only, as the first cell of a data row.
+        (["abcd efgh ijkl mnop", "John", "Smith"], "John, Smith"),
+        # A title ruled with a long run of dashes (once a pattern that backtracked for ever).
+        (["Mailbox list " + "-" * 200 + " page 1", "Password"], "Password"),
     ],
 )
 def test_no_email_column_shows_no_cell_that_may_be_data(first_row: list[str], shown: str) -> None:
@@ -218,7 +222,7 @@ def test_no_email_column_shows_no_cell_that_may_be_data(first_row: list[str], sh
     message = str(caught.value)
     assert f"(headers seen: {shown}; " in message
     assert "not shown, as" in message
-    assert not any(secret in message for secret in ("SECRET", "hunter", "993", "Pw-"))
+    assert not any(secret in message for secret in ("SECRET", "hunter", "993", "Pw-", "abcd"))
 
 
 @pytest.mark.parametrize(
@@ -272,7 +276,8 @@ def test_unknown_columns_that_look_secret_are_secret(header: str) -> None:
     "header",
     [
         "Company Tags", "Daily Limit", "Notes", "Warmup Enabled", "Company", "San Diego Office",
-        "Keyword", "Spinning", "Author", "Zip Code", "Keynote", "Campaign",
+        "Keyword", "Spinning", "Author", "Zip Code", "Keynote", "Campaign", "Key Account",
+        "Credits", "Incredible", "Auth Status",
     ],
 )  # fmt: skip
 def test_ordinary_unknown_columns_are_not_secret(header: str) -> None:
@@ -287,8 +292,10 @@ def test_a_password_header_in_full_width_letters_is_the_password_column() -> Non
 @pytest.mark.parametrize("unnamed", ["", "column_2"])  # as a workbook, as a text file gives it
 def test_a_column_with_no_header_is_kept_but_blanked_as_a_secret(unnamed: str) -> None:
     columns = ColumnMap.from_headers(["Email", unnamed, "Notes"])
-    assert columns.secret_columns == {1}
+    assert list(columns.blanked_secrets) == [columns.report_headers[1]]
     assert len(columns.ignored) == 2
+    # Blanked, but its values (row numbers, say) are no password that other cells could hold.
+    assert columns.secret_columns == set()
 
 
 def test_blank_and_repeated_headers_get_unique_report_names() -> None:

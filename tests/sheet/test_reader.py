@@ -434,6 +434,25 @@ def test_a_header_below_a_note_of_two_cells_is_refused_naming_its_row(tmp_path: 
     assert "SECRET" not in message
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A data row holding a word that names the email column: the first row stays the
+        # header, and its mapping says what is missing.
+        "Login,Pass,Type\njohn,pw1,Mailbox\n",
+        # Instructions above the table, split at another delimiter: only the table's header
+        # is a whole header, and it is found.
+        "How to fill this sheet; one mailbox per row\nEmail; the mailbox address\n"
+        "Email,Password,Name\na@x.io,pw,Ann\n",
+    ],
+)
+def test_a_row_naming_the_email_that_is_no_whole_header_refuses_nothing(
+    tmp_path: Path, text: str
+) -> None:
+    table = open_table(write(tmp_path, text))
+    assert table.headers[0] in ("Login", "Email")
+
+
 def test_a_note_split_at_another_delimiter_is_not_taken_for_the_header(tmp_path: Path) -> None:
     text = "Onboarding March\nEmail, password and name are required\nEmail\tPassword\tName\n"
     table = open_table(write(tmp_path, text + "a@x.io\tpw\tAnn\n"))
@@ -675,7 +694,7 @@ def test_xlsx_header_below_a_note_of_two_cells_is_refused_naming_its_row(tmp_pat
     rows: list[list[object]] = [
         ["Shared password", "Zq9-SECRET-771"],
         [],
-        ["Email", "Name"],
+        ["Email", "First Name"],
         ["a@x.io", "Ann"],
     ]
     path = workbook(tmp_path, {"Boxes": rows})
