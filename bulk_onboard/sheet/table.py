@@ -32,7 +32,8 @@ class RawRow:
     problem: Problem | None = None
     # A delimited row with more cells than its header: a delimiter inside an unquoted cell (a
     # comma in "Smith, John") moved every cell after it one place right, a password included,
-    # so no cell of it can be trusted to be under its own header (rows/normalise.py `_original`).
+    # so no cell of it can be trusted to be under its own header: rows/normalise.py keeps them
+    # out of reports from the first password column on.
     shifted: bool = False
 
 

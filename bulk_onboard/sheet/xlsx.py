@@ -59,10 +59,11 @@ def open_sheet(
     resources.callback(book.close)
     worksheet = _pick(book, sheet, name)
     rows, valued, at = _find_header(worksheet, name)
-    if sheet is None and not (valued and names_email(valued[at][1])):
-        _refuse_for_another_sheet(book, worksheet, name)
-    if valued and not names_email(valued[at][1]):
-        rows = _refuse_header_below_notes(rows, valued, name)
+    if not (valued and names_email(valued[at][1])):
+        if sheet is None:
+            _refuse_for_another_sheet(book, worksheet, name)
+        if valued:
+            rows = _refuse_header_below_notes(rows, valued, name)
     if not valued:
         raise empty_input(f"Sheet '{worksheet.title}' of input file '{path}'")
     number, header = valued[at]
