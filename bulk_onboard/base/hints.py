@@ -8,7 +8,7 @@ HINTS: Mapping[str, str] = {
     "missing_field": "Fill in the named column for this row, or add the column to the sheet.",
     "invalid_email": "Correct the address so it reads like name@example.com.",
     "invalid_port": "Use a whole port number between 1 and 65535 (IMAP is usually 993, SMTP 587).",
-    "invalid_value": "Correct the named cell; booleans accept true/false, yes/no, 1/0, on/off.",
+    "invalid_value": "Correct the named cell as the message says, then validate the sheet again.",
     "invalid_row": "Fix the row's layout so each cell lines up with its header.",
     "smtp_security_conflict": (
         "Port 465 is TLS from the first byte and 587, 25 and 2525 use STARTTLS: make the security "

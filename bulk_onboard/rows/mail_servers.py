@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from bulk_onboard.rows.presets import Preset, provider_for_host
 from bulk_onboard.rows.request import Provider
-from bulk_onboard.rows.values import Cells, app_password, is_email
+from bulk_onboard.rows.values import HIGHEST_PORT, Cells, app_password, is_email
 
 DEFAULT_IMAP_PORT = 993
 DEFAULT_SMTP_PORT = 587
@@ -66,7 +66,9 @@ def host_and_port(
 
     Adds the protocol's label to `filled` when the preset supplied the host.
     """
-    port = c.whole(proto.port_field, "invalid_port", 65535, proto.default_port)
+    port = c.whole(proto.port_field, "invalid_port", HIGHEST_PORT, proto.default_port)
+    if c.host_ports is not None and proto.host_field in c.host_ports:
+        port = _port_in_host(c, notes, proto, host, port, c.host_ports[proto.host_field])
     if preset is None:
         known = None
     elif proto is IMAP:
@@ -93,6 +95,27 @@ def host_and_port(
         tls = "STARTTLS" if _STARTTLS_BY_PORT.get(port) else "TLS"
         notes.append(f"'{c.columns.header_for(proto.port_field)}' was empty; used {port} ({tls}).")
     return host, port
+
+
+def _port_in_host(
+    c: Cells, notes: list[str], proto: Protocol, host: str, port: int | None, in_host: int
+) -> int | None:
+    """The port of a host cell that named one (`smtp.example.com:587`): the port column's, if
+    it says the same or is unreadable, else the host's with a note; two ports are a problem."""
+    host_column = c.columns.header_for(proto.host_field)
+    shown = host_column.replace("{", "{{").replace("}", "}}")  # the message is a template
+    if port is None and not c.failed(proto.port_field):
+        notes.append(f"'{host_column}' held a port too; used {host} and port {in_host}.")
+        return in_host
+    if port is not None and port != in_host:
+        c.fail(
+            "invalid_port",
+            proto.port_field,
+            f"{{column}} says {port} but '{shown}' names port {in_host}: write the "
+            "port in {column} only.",
+        )
+        return None
+    return port
 
 
 def smtp_starttls(c: Cells, security: str | None, smtp_port: int | None) -> bool | None:

@@ -40,6 +40,7 @@ _SECURITY = {
 
 # At most 10 digits: Python refuses to parse very long digit strings, and no port or id needs more.
 _MAX_DIGITS = 10
+HIGHEST_PORT = 65535
 _WHOLE_NUMBER = re.compile(rf"(\d{{1,{_MAX_DIGITS}}})(?:\.0*)?")
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*")
@@ -49,6 +50,8 @@ _EMAIL = re.compile(
     rf"(?=.{{3,254}}$){_ATOM}(?:\.{_ATOM})*@(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+"
     r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
 )
+# A host with its port after it, as some exports write it: `smtp.example.com:587`.
+_HOST_AND_PORT = re.compile(r"(.+?)\.?:(\d{1,5})")
 _NAME_SEPARATORS = re.compile(r"[._+\-]+")
 # An address, then a separator and more: `a@x.com:secret`, `a@x.com secret`, `a@x.com;...`.
 _ADDRESS_THEN_MORE = re.compile(r"([^\s:;,|]+)[\s:;,|]+\S")
@@ -57,7 +60,7 @@ _ADDRESS_THEN_MORE = re.compile(r"([^\s:;,|]+)[\s:;,|]+\S")
 class Cells:
     """Reads one row's cells by field, and collects at most one problem per column."""
 
-    __slots__ = ("blamed", "cells", "columns", "index", "problems", "withheld")
+    __slots__ = ("blamed", "cells", "columns", "host_ports", "index", "problems", "withheld")
 
     def __init__(self, cells: tuple[str, ...], columns: ColumnMap) -> None:
         self.columns = columns
@@ -66,6 +69,8 @@ class Cells:
         self.blamed: set[str] = set()
         # Columns whose cell a report must not echo for this row: it may hold a password.
         self.withheld: frozenset[int] = frozenset()
+        # Host field -> the port its cell named after the host (`host`); None: none did.
+        self.host_ports: dict[str, int] | None = None
         if "\x00" in "".join(cells):
             for i, cell in enumerate(cells):
                 if "\x00" in cell:
@@ -140,13 +145,22 @@ class Cells:
         return None
 
     def host(self, field: str) -> str:
-        """A server name, lower-cased and without a trailing dot; a problem if it is not one."""
+        """A server name, lower-cased and without a trailing dot; a problem if it is not one.
+
+        A name followed by a port (`smtp.example.com:587`) gives the name; the port is kept in
+        `host_ports` for the port column to be read against.
+        """
         value = self.text(field).lower().rstrip(".")
         if value and not _HOST.fullmatch(value):
+            both = _HOST_AND_PORT.fullmatch(value)
+            if both and _HOST.fullmatch(both[1]) and 1 <= int(both[2]) <= HIGHEST_PORT:
+                self.host_ports = {**(self.host_ports or {}), field: int(both[2])}
+                return both[1]
             self.fail(
                 "invalid_value",
                 field,
-                "{column} must be a server name such as mail.example.com, with no scheme or port.",
+                "{column} must be a server name such as mail.example.com (or "
+                "mail.example.com:587), with no scheme.",
             )
         return value
 

@@ -524,9 +524,53 @@ def test_no_hosts_and_no_preset_names_the_host_columns() -> None:
     )
 
 
-@pytest.mark.parametrize("host", ["imap acme.test", "imaps://imap.acme.test", "imap.acme.test:993"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "imap acme.test",
+        "imaps://imap.acme.test",
+        "imaps://imap.acme.test:993",
+        "imap.acme.test:0",
+        "imap.acme.test:99999",
+        "imap.acme.test:993:993",
+    ],
+)
 def test_hosts_must_be_host_names(host: str) -> None:
     assert codes({**BASE, "IMAP Host": host}) == {"IMAP Host": "invalid_value"}
+
+
+def test_a_port_after_the_host_is_the_port_when_the_port_column_is_blank() -> None:
+    result = run({**BASE, "IMAP Host": "IMAP.acme.test.:143", "SMTP Host": "smtp.acme.test:465",
+                  "IMAP Port": "", "SMTP Port": "N/A"})  # fmt: skip
+    assert result.request is not None
+    sent = result.request.to_body()
+    assert (sent["imap_server"], sent["imap_server_port"]) == ("imap.acme.test", 143)
+    assert (sent["smtp_server"], sent["smtp_server_port"]) == ("smtp.acme.test", 465)
+    assert sent["smtp_server_starttls"] is False  # 465: TLS from the first byte
+    assert result.notes == (
+        "'IMAP Host' held a port too; used imap.acme.test and port 143.",
+        "'SMTP Host' held a port too; used smtp.acme.test and port 465.",
+    )
+
+
+def test_a_port_after_the_host_that_the_port_column_repeats_needs_no_note() -> None:
+    result = run({**BASE, "SMTP Host": "smtp.acme.test:587"})
+    assert result.request is not None
+    assert result.request.to_body()["smtp_server"] == "smtp.acme.test"
+    assert result.notes == ()
+
+
+def test_a_port_after_the_host_that_the_port_column_contradicts_fails_the_port() -> None:
+    cells = {**without(BASE, "SMTP Host"), "{SMTP Host}": "smtp.acme.test:465"}
+    result = run(cells)  # the header's braces are text, not a template's
+    assert [(p.code, p.column, p.message) for p in result.problems] == [
+        (
+            "invalid_port",
+            "SMTP Port",
+            "'SMTP Port' says 587 but '{SMTP Host}' names port 465: write the port in "
+            "'SMTP Port' only.",
+        )
+    ]
 
 
 # --- STARTTLS and auth type -------------------------------------------------------------------
