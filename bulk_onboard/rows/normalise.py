@@ -170,7 +170,7 @@ def normalise(raw: RawRow, columns: ColumnMap, options: NormaliseOptions) -> Nor
         )
     smtp_only = c.flag("smtp_only") if "smtp_only" in present else None
     security = c.security() if "smtp_security" in present else None
-    imap_host, smtp_host = c.host(IMAP.host_field), c.host(SMTP.host_field)
+    imap_host, smtp_host = c.host(IMAP.host_field, notes), c.host(SMTP.host_field, notes)
     if options.route_workspaces and (
         routed := _workspace(c, options, domain_preset, imap_host, smtp_host)
     ):

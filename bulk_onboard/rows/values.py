@@ -144,25 +144,34 @@ class Cells:
         )
         return None
 
-    def host(self, field: str) -> str:
+    def host(self, field: str, notes: list[str] | None = None) -> str:
         """A server name, lower-cased and without a trailing dot; a problem if it is not one.
 
         A name followed by a port (`smtp.example.com:587`) gives the name; the port is kept in
-        `host_ports` for the port column to be read against.
+        `host_ports` for the port column to be read against. A name with letters outside ASCII
+        (`smtp.müller.de`) gives its ASCII form, as DNS knows it, with a note.
         """
         value = self.text(field).lower().rstrip(".")
-        if value and not _HOST.fullmatch(value):
-            both = _HOST_AND_PORT.fullmatch(value)
-            if both and _HOST.fullmatch(both[1]) and 1 <= int(both[2]) <= HIGHEST_PORT:
-                self.host_ports = {**(self.host_ports or {}), field: int(both[2])}
-                return both[1]
+        if not value or _HOST.fullmatch(value):
+            return value
+        name, port = value, None
+        if (both := _HOST_AND_PORT.fullmatch(value)) and 1 <= int(both[2]) <= HIGHEST_PORT:
+            name, port = both[1], int(both[2])
+        found = name if _HOST.fullmatch(name) else ascii_host(name)
+        if found is None:
             self.fail(
                 "invalid_value",
                 field,
                 "{column} must be a server name such as mail.example.com (or "
                 "mail.example.com:587), with no scheme.",
             )
-        return value
+            return value
+        if port is not None:
+            self.host_ports = {**(self.host_ports or {}), field: port}
+        if found != name and notes is not None:
+            header = self.columns.header_for(field)
+            notes.append(f"'{header}' has letters outside ASCII; used its ASCII form, {found}.")
+        return found
 
     def email(self) -> tuple[str, bool]:
         """The email, lower-cased, and whether it is a valid address; a problem if it is not.
@@ -186,6 +195,14 @@ class Cells:
             )
             self.withhold("email")
             return head[1], False
+        elif (ascii_email := _with_ascii_domain(email)) is not None:
+            shown = ascii_email.replace("{", "{{").replace("}", "}}")  # the message is a template
+            self.fail(
+                "invalid_email",
+                "email",
+                f"{{column}} has letters outside ASCII in its domain: write the address in its "
+                f"ASCII form, {shown}.",
+            )
         else:
             self.fail(
                 "invalid_email",
@@ -232,6 +249,32 @@ def _key_of(value: str) -> str:
 
 
 _short_choice_key = lru_cache(maxsize=1024)(_key_of)
+
+
+def ascii_host(name: str) -> str | None:
+    """An internationalised host name (`smtp.müller.de`) in the ASCII form DNS uses
+    (`smtp.xn--mller-kva.de`, IDNA 2008 as browsers map it); None if it is no such name."""
+    if name.isascii():
+        return None
+    import idna  # only for the rare name outside ASCII: its tables cost start-up time
+
+    try:
+        found = idna.encode(name, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return None
+    return found if _HOST.fullmatch(found) else None
+
+
+def _with_ascii_domain(email: str) -> str | None:
+    """A lower-cased address whose only fault is letters outside ASCII in its domain, with its
+    domain in ASCII (`jo@müller.de` -> `jo@xn--mller-kva.de`); None for any other address."""
+    local, at, domain = email.rpartition("@")
+    if not at or domain.isascii():
+        return None
+    ascii_domain = ascii_host(domain)
+    if ascii_domain is None or not is_email(f"{local}@{ascii_domain}"):
+        return None
+    return f"{local}@{ascii_domain}"
 
 
 def is_email(text: str) -> bool:

@@ -539,6 +539,42 @@ def test_hosts_must_be_host_names(host: str) -> None:
     assert codes({**BASE, "IMAP Host": host}) == {"IMAP Host": "invalid_value"}
 
 
+def test_a_host_with_letters_outside_ascii_is_sent_in_its_ascii_form_with_a_note() -> None:
+    cells = {**BASE, "IMAP Host": "IMAP.Müller-GmbH.test", "SMTP Host": "smtp.straße.test:465",
+             "SMTP Port": ""}  # fmt: skip
+    result = run(cells)
+    assert result.request is not None
+    sent = result.request.to_body()
+    # IDNA 2008, as browsers map it: ß stays a letter of its own (xn--), not "ss".
+    assert (sent["imap_server"], sent["smtp_server"], sent["smtp_server_port"]) == (
+        "imap.xn--mller-gmbh-9db.test",
+        "smtp.xn--strae-oqa.test",
+        465,
+    )
+    assert result.notes == (
+        "'IMAP Host' has letters outside ASCII; used its ASCII form, imap.xn--mller-gmbh-9db.test.",
+        "'SMTP Host' has letters outside ASCII; used its ASCII form, smtp.xn--strae-oqa.test.",
+        "'SMTP Host' held a port too; used smtp.xn--strae-oqa.test and port 465.",
+    )
+
+
+@pytest.mark.parametrize("host", ["imap.-ü.test", "imap.ü ü.test", "imap.ü.test:0"])
+def test_a_host_outside_ascii_that_is_no_host_name_fails(host: str) -> None:
+    assert codes({**BASE, "IMAP Host": host}) == {"IMAP Host": "invalid_value"}
+
+
+def test_an_email_with_a_domain_outside_ascii_fails_naming_its_ascii_form() -> None:
+    result = run({**BASE, "Email": "Jo{x}@Müller.test"})
+    assert [(p.code, p.message) for p in result.problems] == [
+        (
+            "invalid_email",
+            "'Email' has letters outside ASCII in its domain: write the address in its ASCII "
+            "form, jo{x}@xn--mller-kva.test.",
+        )
+    ]
+    assert codes({**BASE, "Email": "josé@müller.test"}) == {"Email": "invalid_email"}
+
+
 def test_a_port_after_the_host_is_the_port_when_the_port_column_is_blank() -> None:
     result = run({**BASE, "IMAP Host": "IMAP.acme.test.:143", "SMTP Host": "smtp.acme.test:465",
                   "IMAP Port": "", "SMTP Port": "N/A"})  # fmt: skip
