@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import statistics
 import sys
 import tempfile
@@ -76,10 +77,19 @@ class LatencyResult:
     rows: int
     rows_s: list[float]
     ideal: float  # concurrency / latency
+    concurrency: int
+    latency_s: float
 
     @property
     def ratio(self) -> float:
         return statistics.median(self.rows_s) / self.ideal
+
+    def most(self, round_trips_before: int) -> float:
+        """The highest ratio a run can reach: whole rounds of `concurrency` rows (the last one
+        partly empty), after `round_trips_before` requests that must be answered before the first
+        row is sent. Arithmetic, not a measurement."""
+        rounds = math.ceil(self.rows / self.concurrency) + round_trips_before
+        return self.rows / (rounds * self.latency_s) / self.ideal
 
 
 def latency_bound(
@@ -88,7 +98,9 @@ def latency_bound(
     """With a slow API, throughput should be concurrency ÷ latency (Little's law)."""
     work = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     sheet = write_sheet(work / "lat.csv", rows)
-    result = LatencyResult(rows, [], concurrency / (latency_ms / 1000))
+    result = LatencyResult(
+        rows, [], concurrency / (latency_ms / 1000), concurrency, latency_ms / 1000
+    )
     for _ in range(repeats):
         # A sandbox per repeat: each run starts from no accounts, as the first did. One shared
         # sandbox would hold the earlier repeats' 1,000 accounts, and `run` lists them first
