@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 
@@ -35,6 +36,14 @@ CREATE TABLE IF NOT EXISTS outcomes (
     original TEXT
 );
 """
+
+
+class Rekeyed(NamedTuple):
+    """What following a changed sheet did to the journal's entries."""
+
+    moved: int  # to another row number: the same mailbox moved in the sheet
+    gone: int  # dropped: the mailbox is no longer in the sheet
+    gone_connected: int  # of those, the ones with an account id (their accounts stay)
 
 
 class Journal:
@@ -133,11 +142,11 @@ class Journal:
         )
         return dict(rows.fetchall())
 
-    def rekey(self, sheet: dict[int, str]) -> int:
+    def rekey(self, sheet: dict[int, str]) -> Rekeyed:
         """Follow rows that moved in the sheet (row → email now); drop mailboxes no longer in it.
 
         The k-th journal entry for an email goes to the k-th row holding that email now, so
-        duplicates keep their order. Returns how many entries moved or went.
+        duplicates keep their order. Returns how many entries moved, and went.
         """
         self._flush()
         entries = self._db.execute("SELECT * FROM outcomes ORDER BY row").fetchall()
@@ -153,15 +162,18 @@ class Journal:
                 kept.append(entry)
             else:
                 moved.append(entry)
+        gone, gone_connected = 0, 0
         for entry in moved:
             free = rows_of.get(entry[1]) if entry[1] else None
             if free:
                 kept.append((free.pop(0), *entry[1:]))
-        changed = len(moved)
+            else:
+                gone += 1
+                gone_connected += orjson.loads(entry[4]).get("account_id") is not None
         self._db.execute("DELETE FROM outcomes")
         self._db.executemany(_INSERT, kept)
         self.commit()
-        return changed
+        return Rekeyed(len(moved) - gone, gone, gone_connected)
 
     def emails_of(self, rows: Collection[int]) -> dict[int, str]:
         """The email recorded for each of `rows` that has an outcome."""

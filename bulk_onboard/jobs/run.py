@@ -34,7 +34,7 @@ from bulk_onboard.base.outcomes import Outcome, Status, Unprocessed
 from bulk_onboard.base.printable import argv_shown, url_shown
 from bulk_onboard.base.version import __version__
 from bulk_onboard.engine.after_connect import AfterConnect, Connected
-from bulk_onboard.engine.journal import Journal
+from bulk_onboard.engine.journal import Journal, Rekeyed
 from bulk_onboard.engine.pool import Pool, RowCheck
 from bulk_onboard.engine.progress import Progress
 from bulk_onboard.engine.stopping import StopControl, signals_handled
@@ -45,6 +45,7 @@ from bulk_onboard.rows.normalise import NormalisedRow, NormaliseOptions, normali
 from bulk_onboard.rows.workspace_route import WORKSPACE_FIELD
 from bulk_onboard.runs.create import create_run_dir, point_latest
 from bulk_onboard.runs.previous import (
+    PreviousRun,
     Wanted,
     connected_earlier,
     failed_or_unprocessed,
@@ -145,6 +146,8 @@ def _plan(
     fresh = _manifest(settings, argv, source, columns)
     if mode.resume is not None:
         previous = load_previous(mode.resume)
+        if source.sha256 != previous.input_sha256:
+            _refuse_another_input(settings.input, previous)
         if source.sha256 != previous.input_sha256 and not mode.force:
             raise UsageError(
                 f"{settings.input} changed since the run in {mode.resume} began: pass --force "
@@ -156,8 +159,7 @@ def _plan(
         )
         journal = Journal(previous.run_dir)
         if source.sha256 != previous.input_sha256:
-            moved = journal.rekey(sheet_emails())
-            log.warning("The input changed since; %d reported rows moved or left the sheet.", moved)
+            _log_rekeyed(journal.rekey(sheet_emails()))
         wanted = settled_elsewhere(journal)
         earlier, batched = connected_earlier(journal), sent_to_workspaces(journal)
         if retry_of := manifest.get("retry_of"):
@@ -174,6 +176,36 @@ def _plan(
         wanted, earlier, batched = _retried(previous.run_dir)
         return _Plan(fresh, wanted, earlier=earlier, batched=batched)
     return _Plan(fresh)
+
+
+def _refuse_another_input(input_path: str, previous: PreviousRun) -> None:
+    """A resumed run reads the file its run read: another file, with other contents, would
+    take every settled row out of the reports (--force is for an edited file, not this)."""
+    earlier = previous.manifest.get("input", {}).get("absolute_path")
+    if not earlier or input_path == "-":
+        return
+    if os.path.realpath(input_path) != os.path.realpath(earlier):
+        raise UsageError(
+            f"The run in {previous.run_dir} was made from {earlier}, not {input_path}: leave "
+            "INPUT out to resume it from its own file, or start a new run for this one."
+        )
+
+
+def _log_rekeyed(rekeyed: Rekeyed) -> None:
+    if rekeyed.moved:
+        log.warning(
+            "The input changed since: %d settled rows are on other row numbers now; their "
+            "reports follow them.",
+            rekeyed.moved,
+        )
+    if rekeyed.gone:
+        log.warning(
+            "The input changed since: %d settled rows are no longer in it and leave the reports%s.",
+            rekeyed.gone,
+            f" ({rekeyed.gone_connected} of them connected: their MailReach accounts stay)"
+            if rekeyed.gone_connected
+            else "",
+        )
 
 
 def _retried(run_dir: Path) -> tuple[Wanted, dict[str, Connected], dict[str, Pending]]:

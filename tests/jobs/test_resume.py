@@ -143,6 +143,46 @@ def test_resume_with_force_carries_on_with_the_changed_input(
     assert_private_and_whole(resumed, data_rows(sheet), secrets | {"late-pw-93ab11"})
 
 
+@pytest.mark.timeout(60)
+def test_resume_refuses_another_input_even_with_force_and_keeps_every_report(
+    tmp_path: Path,
+) -> None:
+    sheet, secrets = a_sheet(tmp_path, 5)
+    other = tmp_path / "other.csv"
+    other_secrets = write_mailboxes(other, [Mailbox("else@fleet.test")])
+    out = tmp_path / "out"
+    with sandbox_process() as box:
+        first = run_cli(["run", str(sheet), *FAST], out, url=box.url)
+    reports = {name: first.report(name) for name in ("succeeded.csv", "failed.csv")}
+    args = ["run", str(other), "--resume", str(first.run_dir), "--force", *FAST]
+    refused = run_cli(args, out, url=DEAD_API)
+    assert refused.code == 2
+    said = one_sentence(refused.stderr)
+    assert f"was made from {sheet}, not {other}" in said
+    assert {name: refused.report(name) for name in reports} == reports
+    assert_no_secret(refused, secrets | other_secrets)
+
+
+@pytest.mark.timeout(60)
+def test_resume_with_force_after_rows_left_the_sheet_says_how_many_were_connected(
+    box: SandboxProcess, tmp_path: Path
+) -> None:
+    sheet, secrets = a_sheet(tmp_path, 5)
+    out = tmp_path / "out"
+    first = run_cli(["run", str(sheet), *FAST], out, url=box.url)
+    lines = sheet.read_text().splitlines()
+    sheet.write_text("\n".join(lines[:1] + lines[3:]) + "\n")  # rows 2 and 3 deleted
+    args = ["run", "--resume", str(first.run_dir), "--force", *FAST]
+    resumed = run_cli(args, out, url=box.url)
+    assert resumed.code == 0, resumed.stderr
+    assert_private_and_whole(resumed, data_rows(sheet), secrets)
+    assert "3 settled rows are on other row numbers now" in resumed.stderr
+    assert (
+        "2 settled rows are no longer in it and leave the reports (2 of them connected: their "
+        "MailReach accounts stay)."
+    ) in resumed.stderr
+
+
 def test_resume_refuses_a_folder_that_is_not_a_run_folder(tmp_path: Path) -> None:
     result = run_cli(["run", "--resume", str(tmp_path), *FAST], tmp_path / "out", url=DEAD_API)
     assert result.code == 2
