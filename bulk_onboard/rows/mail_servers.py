@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bulk_onboard.base.redaction import MIN_ANYWHERE_CHARS
 from bulk_onboard.rows.presets import Preset, provider_for_host
 from bulk_onboard.rows.request import Provider
 from bulk_onboard.rows.values import HIGHEST_PORT, Cells, app_password, is_email
@@ -20,6 +21,15 @@ _STARTTLS_BY_PORT = {25: True, 587: True, 2525: True, 465: False}
 _WAY = {True: "STARTTLS", False: "TLS from the first byte"}
 _LONGEST_HOST = 253
 _remembered_provider = lru_cache(maxsize=4096)(provider_for_host)
+# The text cells a request sends as they are, where a password must never be.
+_SENT_TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "name",
+    "username",
+    "imap_server_username",
+    "smtp_server_username",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +177,7 @@ def passwords(
     imap, smtp = c.secret(IMAP.password_field) or shared, c.secret(SMTP.password_field) or shared
     if "@" in imap or "@" in smtp:
         _addresses_for_passwords(c)
+    _passwords_in_sent_text(c, (imap, smtp))
     if provider == "gmail" or "gmail" in (host_provider(hosts[0]), host_provider(hosts[1])):
         fixed = app_password(imap), app_password(smtp)
         if fixed != (imap, smtp):
@@ -185,6 +196,28 @@ def passwords(
                 f"No {what} given; fill in {{column}}.",
             )
     return imap, smtp
+
+
+def _passwords_in_sent_text(c: Cells, passwords: tuple[str, str]) -> None:
+    """Fail a name or username cell that holds the row's password: the request would send it
+    as the sender's name or the login, and valid.csv would show it. Columns shifted or swapped
+    by one put it there; no one names a mailbox after its password."""
+    exact = {password.strip() for password in passwords} - {""}
+    if not exact:
+        return
+    long = [password for password in exact if len(password) >= MIN_ANYWHERE_CHARS]
+    for field in _SENT_TEXT_FIELDS:
+        if field not in c.index:
+            continue
+        text = c.text(field)
+        if text and (text in exact or any(password in text for password in long)):
+            c.fail(
+                "invalid_value",
+                field,
+                "{column} holds the row's password: the columns look shifted or swapped; keep "
+                "the password in its own column only.",
+            )
+            c.withhold(field)
 
 
 def _addresses_for_passwords(c: Cells) -> None:

@@ -19,6 +19,7 @@ Readings that are ours to choose (documented here because users will ask):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -26,7 +27,7 @@ from types import MappingProxyType
 
 from pydantic import ValidationError
 
-from bulk_onboard.base.redaction import MIN_ANYWHERE_CHARS
+from bulk_onboard.base.redaction import MIN_ANYWHERE_CHARS, MIN_CORE_CHARS
 from bulk_onboard.errors import UsageError
 from bulk_onboard.rows.account_settings import (
     SETTINGS,
@@ -426,12 +427,29 @@ def _original(
         joined = _plain("\0".join([cells[i] for i in others]))
         if any(secret in joined for secret in secrets):
             long = [secret for secret in secrets if len(secret) >= MIN_ANYWHERE_CHARS]
+            # Shorter ones where they are a word of their own, from 3 characters: the password
+            # `a` must not blank every note holding the word "a".
+            short = {secret for secret in secrets.difference(long) if len(secret) >= MIN_CORE_CHARS}
             for i in others:
                 value = _plain(cells[i])
-                if value in secrets or any(secret in value for secret in long):
+                if (
+                    value in secrets
+                    or any(secret in value for secret in long)
+                    or (short and not short.isdisjoint(_words(cells[i])))
+                ):
                     original[columns.report_headers[i]] = ""
     original.update(columns.blanked_secrets)
     return original
+
+
+def _words(text: str) -> set[str]:
+    """A cell's words, case-folded, split at spaces and at the marks that set a word apart
+    (`pw: abc12`, `(abc12)`): a short password is blanked where it is a word of its own."""
+    folded = text.casefold()
+    return {*folded.split(), *_WORD_BREAKS.split(folded)}
+
+
+_WORD_BREAKS = re.compile(r"[\s,;:=|()\[\]{}<>\"'`]+")
 
 
 def _plain(text: str) -> str:

@@ -942,6 +942,17 @@ def test_a_short_password_blanks_only_a_cell_equal_to_it() -> None:
     assert (original["Tags"], original["Notes"]) == ("", "a note")
 
 
+@pytest.mark.parametrize(
+    ("note", "kept"),
+    [("pw abc1 here", False), ("pw: ABC1", False), ("(abc1)", False), ("xabc1y", True)],
+)
+def test_a_password_of_3_to_5_characters_blanks_a_cell_where_it_is_a_word(
+    note: str, kept: bool
+) -> None:
+    original = run({**BASE, "Email": "bad@@acme.test", "Password": "abc1", "Notes": note}).original
+    assert original["Notes"] == (note if kept else "")
+
+
 # --- the samples ------------------------------------------------------------------------------
 
 

@@ -306,6 +306,37 @@ def test_passwords_in_the_wrong_column_or_in_another_form_do_not_leak(
         assert [failed[n]["Notes"] for n in numbers[4:]] == ["", ""]
 
 
+def test_a_password_in_a_name_or_username_column_fails_the_row_and_is_sent_nowhere(
+    sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
+) -> None:
+    header = ["Email", "Name", "Username", "IMAP Host", "SMTP Host", "Password", "Notes"]
+    servers = ["imap.fleet.test", "smtp.fleet.test"]
+    as_name, in_name, as_username = pw.new(), pw.new(), pw.new()
+    rows = [
+        # Columns shifted by one: the password is the sender's name too.
+        ["a@fleet.test", as_name, "", *servers, as_name, ""],
+        ["b@fleet.test", f"Bob {in_name}", "", *servers, in_name, ""],
+        # The username pasted from the password column.
+        ["c@fleet.test", "Cy Lee", as_username, *servers, as_username, ""],
+        # A password under 6 characters, as a word of a note, on a row failing for its email.
+        ["d@@fleet.test", "Di Lee", "", *servers, "Zq7!", "pw: Zq7! (temp)"],
+    ]
+    numbers = write_sheet(tmp_path / "in.csv", header, rows)
+    before = len(sandbox.imap_auth())
+    results = validate_and_run(str(tmp_path / "in.csv"), tmp_path, url=sandbox.url)
+    both_processed(results, pw, numbers)  # every output searched for every password
+    assert sandbox.imap_auth()[before:] == []  # none of these rows was sent
+    for result in results:
+        failed = {int(r["row"]): r for r in result.report("failed.csv")}
+        assert sorted(failed) == numbers
+        assert [failed[n]["error_code"] for n in numbers] == [
+            "invalid_value", "invalid_value", "invalid_value", "invalid_email"
+        ]  # fmt: skip
+        assert all("holds the row's password" in failed[n]["message"] for n in numbers[:3])
+        # The short password: too short for the byte search, so read where it would be.
+        assert failed[numbers[3]]["Notes"] == ""
+
+
 def test_a_row_far_wider_than_the_header_is_refused_naming_its_line(
     sandbox: SandboxProcess, tmp_path: Path, pw: Secrets
 ) -> None:
