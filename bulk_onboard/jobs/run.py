@@ -260,7 +260,8 @@ async def run_job(
         total = await asyncio.to_thread(_count, first, columns, options, plan.wanted, routes)
         journal = plan.open(settings)  # only now: an unreadable file leaves no folder behind
         table = open_input(settings, stdin_bytes)
-        _log_source(table.source, columns, total, plan.run_dir)
+        continued = mode.resume is not None or mode.retry_failed is not None
+        _log_source(table.source, columns, total, plan.run_dir, continued)
         if routes:
             plan.manifest["workspace_rows"] = _log_routes(routes)
         if preflight is not None:
@@ -518,14 +519,23 @@ async def _check_key(submitter: Submitter, stop: StopControl, api: ApiConfig) ->
         log.info("The API's ping answered %s; carrying on.", sub.http_status or sub.verdict.code)
 
 
-def _log_source(source: SourceInfo, columns: ColumnMap, total: int, run_dir: Path) -> None:
+def _log_source(
+    source: SourceInfo, columns: ColumnMap, total: int, run_dir: Path, continued: bool
+) -> None:
+    """What was read, before anything is sent; `continued`: a --resume or --retry-failed."""
     for warning in source.warnings:
         log.warning("%s", warning)
     if columns.ignored:
         log.info("Columns kept but not used: %s.", columns.ignored_shown())
-    if total == 0:
+    if total == 0 and continued:
+        log.info("Every row of the earlier run is settled already: nothing is left to send.")
+    elif total == 0:
         log.warning("The input has no data rows to process.")
-    log.info("%d rows to process; reports go to %s", total, run_dir)
+    log.info("%d %s to process; reports go to %s", total, _rows(total), run_dir)
+
+
+def _rows(count: int) -> str:
+    return "row" if count == 1 else "rows"
 
 
 def _log_routes(routes: Counter[tuple[int, str]]) -> list[dict[str, Any]]:

@@ -341,7 +341,8 @@ def _provider(
         c.choice(
             "provider",
             _PROVIDERS,
-            "gmail, outlook or custom (Google, Microsoft, SMTP and Instantly's 1, 2, 3 also work)",
+            "gmail, outlook or custom (also Google, Microsoft, SMTP, and Instantly's codes "
+            "1 = custom, 2 = Google, 3 = Microsoft)",
         )
         if "provider" in c.index
         else None
@@ -370,7 +371,18 @@ def _names(c: Cells, notes: list[str], email: str) -> tuple[str, str]:
     elif not first and guess:
         first = guess[0]
         notes.append(f"First name was missing; used '{first}' from the email.")
-    if not first:
+    if not first and not _NAME_FIELDS & c.index.keys():
+        # No name column: the names can only come from the email. An address that failed has
+        # its own problem already (once fixed, it gives the names); naming absent columns
+        # after it would be noise.
+        if email:
+            c.fail(
+                "missing_field",
+                "first_name",
+                "No name can be read from the email and the sheet has no name column: add a "
+                "First Name and a Last Name column.",
+            )
+    elif not first:
         # Blame the single name column when that is what the file uses for names.
         only_name = "name" in c.columns.index and "first_name" not in c.columns.index
         blank = ("first_name",) if last else ("first_name", "last_name")
@@ -387,6 +399,9 @@ def _names(c: Cells, notes: list[str], email: str) -> tuple[str, str]:
         last = first
         notes.append(f"Last name was missing; used the first name '{first}' again.")
     return first, last
+
+
+_NAME_FIELDS = frozenset(("first_name", "last_name", "name"))
 
 
 def problems_from_validation_error(

@@ -90,7 +90,7 @@ class ColumnMap:
         if "email" not in index:
             raise InputError(
                 f"No email column found: name one of the columns 'Email' (headers seen: "
-                f"{_headers_seen(shown)})."
+                f"{_headers_seen(shown)}).{_another_delimiter(shown)}"
             )
         return cls(
             headers=tuple(headers),
@@ -124,6 +124,25 @@ def _report_headers(shown: Sequence[str]) -> tuple[str, ...]:
         seen.add(name)
         names.append(name)
     return tuple(names)
+
+
+# Delimiters a header read with the wrong one may still hold, and how `--delimiter` names them.
+_DELIMITERS_NAMED = {",": ",", ";": ";", "\t": "tab", "|": "|"}
+
+
+def _another_delimiter(shown: Sequence[str]) -> str:
+    """A sentence for a header read with the wrong delimiter (`--delimiter` given wrongly): one
+    of its cells, split at another delimiter, names the email column. Else ""."""
+    for delimiter, name in _DELIMITERS_NAMED.items():
+        for header in shown:
+            if delimiter in header and any(
+                FIELD_BY_KEY.get(header_key(part)) == "email" for part in header.split(delimiter)
+            ):
+                return (
+                    f" The header reads as cells separated by {name!r}: pass --delimiter "
+                    f"{name!r}, or leave --delimiter out."
+                )
+    return ""
 
 
 def _headers_seen(shown: Sequence[str]) -> str:

@@ -109,6 +109,8 @@ def test_resume_of_a_finished_run_sends_nothing(box: SandboxProcess, tmp_path: P
     assert sent_since(box, before) == []
     assert_private_and_whole(resumed, data_rows(sheet), secrets)
     assert resumed.report("failed.csv") == first_failed
+    assert "Every row of the earlier run is settled already" in resumed.stderr
+    assert "no data rows" not in resumed.stderr
 
 
 @pytest.mark.timeout(60)

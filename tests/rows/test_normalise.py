@@ -837,9 +837,19 @@ def test_all_problems_are_reported_at_once_naming_the_users_headers() -> None:
         "Type": "invalid_value",
         "SMTP Encryption": "invalid_value",
         "App Password": "missing_field",
-        "First Name": "missing_field",
-        "Last Name": "missing_field",
+        # No name column, and the email failed: no columns the file lacks are named after it.
     }
+
+
+def test_no_name_column_and_an_email_that_gives_no_name_asks_for_name_columns() -> None:
+    result = run({**without(BASE, "First Name", "Last Name"), "Email": "1234@acme.test"})
+    assert [(p.code, p.message) for p in result.problems] == [
+        (
+            "missing_field",
+            "No name can be read from the email and the sheet has no name column: add a "
+            "First Name and a Last Name column.",
+        )
+    ]
 
 
 def test_every_problem_message_is_one_sentence_naming_its_column() -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from bulk_onboard.errors import InputError, InputMissingError, UsageError
 from bulk_onboard.sheet.aliases import header_below_notes
+from bulk_onboard.sheet.columns import ColumnMap
 from bulk_onboard.sheet.reader import open_table
 from bulk_onboard.sheet.table import RawRow, Table, empty_input, stray_value
 
@@ -97,6 +98,27 @@ def test_explicit_delimiter_still_skips_the_sep_line(tmp_path: Path) -> None:
     table = open_table(write(tmp_path, "sep=;\nemail|name\na@x.io|Ann\n"), delimiter="|")
     assert table.headers == ("email", "name")
     assert rows_of(table) == [RawRow(2, ("a@x.io", "Ann"))]
+
+
+@pytest.mark.parametrize(
+    ("text", "option", "named"),
+    [
+        ("Email;Password\na@x.io;pw-1\n", "x", "';'"),
+        ("Email;Password\na@x.io;pw-1\n", "tab", "';'"),
+        ("E-mail\tPassword\na@x.io\tpw-1\n", ",", "'tab'"),
+    ],
+)
+def test_a_header_read_with_the_wrong_delimiter_names_the_right_one(
+    tmp_path: Path, text: str, option: str, named: str
+) -> None:
+    table = open_table(write(tmp_path, text), delimiter=option)
+    with pytest.raises(InputError) as refused:
+        ColumnMap.from_headers(table.headers)
+    assert str(refused.value).endswith(
+        f"The header reads as cells separated by {named}: pass --delimiter {named}, or leave "
+        "--delimiter out."
+    )
+    assert "pw-1" not in str(refused.value)
 
 
 def test_unusable_delimiter_option_is_a_usage_error(tmp_path: Path) -> None:
