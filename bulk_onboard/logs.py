@@ -17,7 +17,10 @@ class JsonFormatter(logging.Formatter):
         data: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
-            "event": getattr(record, "event", "log"),
+            # An error line names no event of its own when it is the run's stop: `error`.
+            "event": getattr(
+                record, "event", "error" if record.levelno >= logging.ERROR else "log"
+            ),
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():

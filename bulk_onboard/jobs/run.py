@@ -417,7 +417,7 @@ async def _learn_ids(
         listing = await relist()
     except ListingFailed as failed:
         if not stop.requested.is_set():
-            log.error("%s", failed.message)
+            log.error("%s", failed.message, extra={"exit_code": int(failed.exit_code)})
             stop.request(Unprocessed.ABORTED, failed.exit_code, failed.message)
         return None
     ids.learn(listing)
@@ -513,7 +513,7 @@ async def _check_key(submitter: Submitter, stop: StopControl, api: ApiConfig) ->
     if sub.interrupted:
         return
     if (stopping := ping_stop(sub, api)) is not None:
-        log.error("%s", stopping.message)
+        log.error("%s", stopping.message, extra={"exit_code": int(stopping.exit_code)})
         stop.request(Unprocessed.ABORTED, stopping.exit_code, stopping.message)
     elif sub.verdict.action is not Action.ACCEPT:
         log.info("The API's ping answered %s; carrying on.", sub.http_status or sub.verdict.code)

@@ -76,6 +76,20 @@ def test_a_refused_key_stops_at_the_ping_naming_the_other_header_form(
     assert_no_secret(result, passwords | {"wrong-key"})
 
 
+def test_a_refused_key_is_an_error_event_with_its_exit_code_in_json_logs(
+    sandbox: SandboxProcess, sheet: tuple[Path, set[str]], tmp_path: Path
+) -> None:
+    path, passwords = sheet
+    args = ["run", str(path), *FAST, "--log-format", "json"]
+    result = run_cli(args, tmp_path / "out", url=sandbox.url, key="wrong-key")
+    stopped_before_any_row(result, path, 77)
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    errors = [line for line in lines if line["level"] == "error"]
+    assert [(e["event"], e["exit_code"]) for e in errors] == [("error", 77)]
+    assert {line["event"] for line in lines if line["level"] != "error"} <= {"log", "listing"}
+    assert_no_secret(result, passwords | {"wrong-key"})
+
+
 def test_a_firewall_page_is_the_client_refused_not_the_key_and_user_agent_gets_past_it(
     sandbox: SandboxProcess, sheet: tuple[Path, set[str]], tmp_path: Path
 ) -> None:
