@@ -33,6 +33,15 @@ def test_a_negative_rate_is_refused_saying_zero_is_allowed(tmp_path: Path) -> No
     assert "--rate: must be 0 (no limit) or more, not -1" in line
 
 
+def test_sandbox_and_api_url_together_are_refused_not_one_silently_ignored(
+    tmp_path: Path,
+) -> None:
+    args = ["run", str(SAMPLE), "--sandbox", "--api-url", "http://10.0.0.1/api"]
+    line = one_line(run_cli(args, tmp_path / "out"), 2)
+    assert "--sandbox and --api-url both name the API to use" in line
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("spelling", ["0", "0.0", "none", "unlimited"])
 def test_a_rate_of_zero_in_any_spelling_means_no_limit(spelling: str) -> None:
     assert build_parser().parse_args(["run", "x.csv", "--rate", spelling]).rate is None

@@ -241,6 +241,11 @@ def api_options(args: argparse.Namespace, argv: Sequence[str]) -> Submitting:
     key = read_api_key(args.api_key_file)
     if args.sandbox:
         key = None
+        if args.api_url:
+            raise UsageError(
+                "--sandbox and --api-url both name the API to use: pass one of them (the "
+                "sandbox is served on a free loopback port of its own)."
+            )
     if not args.sandbox and key is None:
         raise UsageError(
             f"No API key: set {KEY_ENV}, or pass --api-key-file PATH (or try --sandbox)."

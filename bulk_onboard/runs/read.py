@@ -65,7 +65,7 @@ class RunFolder:
                 ) from None
             raise RunFolderError(
                 f"{path} has no summary.json: give a run folder of a finished run "
-                "(an interrupted run is finished by `bulk-onboard run INPUT --resume RUN_DIR`)."
+                "(an interrupted run is finished by `bulk-onboard run --resume RUN_DIR`)."
             ) from None
         try:
             manifest = _json(path / "manifest.json")
