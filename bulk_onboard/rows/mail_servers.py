@@ -6,6 +6,7 @@ usual port, with a note saying so; what can't be filled in is a problem naming t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,6 +22,8 @@ _STARTTLS_BY_PORT = {25: True, 587: True, 2525: True, 465: False}
 _WAY = {True: "STARTTLS", False: "TLS from the first byte"}
 _LONGEST_HOST = 253
 _remembered_provider = lru_cache(maxsize=4096)(provider_for_host)
+# A workbook's date cell, as sheet/xlsx.py writes it (ISO 8601; openpyxl reads dates as datetimes).
+_WORKBOOK_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?")
 # The text cells a request sends as they are, where a password must never be.
 _SENT_TEXT_FIELDS = (
     "first_name",
@@ -178,6 +181,8 @@ def passwords(
     if "@" in imap or "@" in smtp:
         _addresses_for_passwords(c)
     _passwords_in_sent_text(c, (imap, smtp))
+    if imap[:1].isdigit() or smtp[:1].isdigit():
+        _dates_for_passwords(c)
     if provider == "gmail" or "gmail" in (host_provider(hosts[0]), host_provider(hosts[1])):
         fixed = app_password(imap), app_password(smtp)
         if fixed != (imap, smtp):
@@ -218,6 +223,19 @@ def _passwords_in_sent_text(c: Cells, passwords: tuple[str, str]) -> None:
                 "the password in its own column only.",
             )
             c.withhold(field)
+
+
+def _dates_for_passwords(c: Cells) -> None:
+    """Fail a password cell a workbook stored as a date: Excel turns a typed password such as
+    `5/6/2024` into one, and its text (`2024-05-06T00:00:00`) is no password anyone chose."""
+    for field in (IMAP.password_field, SMTP.password_field, "password"):
+        if _WORKBOOK_DATE.fullmatch(c.secret(field).strip()):
+            c.fail(
+                "invalid_value",
+                field,
+                "{column} is a date in the workbook, as Excel stores a password it took for one: "
+                "format the column as Text, type the password again, and save.",
+            )
 
 
 def _addresses_for_passwords(c: Cells) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import itertools
 from pathlib import Path
 
+import openpyxl
 import pytest
 from pydantic import ValidationError
 
@@ -18,6 +20,7 @@ from bulk_onboard.rows.normalise import (
 )
 from bulk_onboard.rows.request import ConnectRequest
 from bulk_onboard.sheet.columns import ColumnMap
+from bulk_onboard.sheet.reader import open_table
 from bulk_onboard.sheet.table import RawRow
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -810,6 +813,29 @@ def test_mailreach_id_column(cell: str, expected: int | None) -> None:
 @pytest.mark.parametrize("cell", ["abc", "0", "2147483648", "12.5"])
 def test_mailreach_id_must_be_a_positive_int32(cell: str) -> None:
     assert codes({**BASE, "MailReach ID": cell}) == {"MailReach ID": "invalid_value"}
+
+
+def test_a_password_a_workbook_stored_as_a_date_fails_its_row(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(BASE))
+    sheet.append([*list(BASE.values())[:-1], datetime.datetime(2024, 5, 6)])
+    sheet.append(list(BASE.values()))
+    workbook.save(tmp_path / "in.xlsx")
+    table = open_table(str(tmp_path / "in.xlsx"))
+    columns = ColumnMap.from_headers(table.headers)
+    rows = [raw for chunk in table.chunks for raw in chunk]
+    dated, typed = (normalise(raw, columns, NormaliseOptions()) for raw in rows)
+    assert [(p.code, p.column, p.message) for p in dated.problems] == [
+        (
+            "invalid_value",
+            "Password",
+            "'Password' is a date in the workbook, as Excel stores a password it took for one: "
+            "format the column as Text, type the password again, and save.",
+        )
+    ]
+    assert typed.problems == ()
 
 
 # --- all problems at once, in the user's words ------------------------------------------------
