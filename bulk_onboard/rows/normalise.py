@@ -347,14 +347,40 @@ def _provider(
         if "provider" in c.index
         else None
     )
-    if named is not None:
-        return named
     by_host = host_provider(imap_host) or host_provider(smtp_host)
+    if named is not None:
+        _provider_against_row(c, named, by_host, domain_preset)
+        return named
     if by_host is not None:
         return by_host
     if domain_preset is not None:
         return domain_preset.provider
     return _PROVIDERS.get(options.default_provider or "", "custom")
+
+
+_PROVIDER_NAMES: dict[Provider, str] = {"gmail": "Google", "outlook": "Microsoft"}
+
+
+def _provider_against_row(
+    c: Cells, named: Provider, by_host: Provider | None, domain_preset: Preset | None
+) -> None:
+    """Fail a provider cell that names Google where the row's servers or address are
+    Microsoft's, or the other way round: which one is right only the user knows."""
+    if named not in _PROVIDER_NAMES:
+        return  # custom: any servers
+    if by_host in _PROVIDER_NAMES and by_host != named:
+        what, found = "servers are", by_host
+    elif domain_preset is not None and domain_preset.provider in _PROVIDER_NAMES:
+        what, found = "email's domain is", domain_preset.provider
+    else:
+        return
+    if found != named:
+        c.fail(
+            "invalid_value",
+            "provider",
+            f"{{column}} says {named}, but the row's {what} {_PROVIDER_NAMES[found]}'s: correct "
+            "it, or leave it blank and the row decides.",
+        )
 
 
 def _names(c: Cells, notes: list[str], email: str) -> tuple[str, str]:

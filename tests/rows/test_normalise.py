@@ -457,6 +457,36 @@ def test_unknown_default_provider_is_a_usage_error() -> None:
 # --- hosts and ports from presets -------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("cells", "why"),
+    [
+        (
+            {"Email": "ann@gmail.com", "IMAP Host": "", "SMTP Host": ""},
+            "email's domain is Google's",
+        ),
+        ({"IMAP Host": "imap.gmail.com", "SMTP Host": "smtp.gmail.com"}, "servers are Google's"),
+    ],
+)
+def test_a_provider_that_the_rows_servers_or_address_contradict_fails(
+    cells: dict[str, str], why: str
+) -> None:
+    result = run({**BASE, **cells, "Provider": "Outlook"})
+    assert [(p.code, p.column, p.message) for p in result.problems] == [
+        (
+            "invalid_value",
+            "Provider",
+            f"'Provider' says outlook, but the row's {why}: correct it, or leave it blank and "
+            "the row decides.",
+        )
+    ]
+
+
+@pytest.mark.parametrize("provider", ["custom", "google"])
+def test_a_provider_the_row_agrees_with_or_custom_is_sent_as_named(provider: str) -> None:
+    cells = {**BASE, "Provider": provider, "IMAP Host": "imap.gmail.com"}
+    assert body(cells)["provider"] == ("custom" if provider == "custom" else "gmail")
+
+
 def test_missing_hosts_are_filled_from_the_domain_preset() -> None:
     result = run(GMAIL)
     assert result.request is not None
