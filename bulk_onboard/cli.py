@@ -69,7 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, unknown = parser.parse_known_args(args_list)
     if unknown:
         # argparse would echo them all; a value among them may be a password or the key.
-        parser.error(f"unrecognized arguments: {_names_only(unknown)}")
+        command = _command_parser(parser, getattr(args, "command", None))
+        command.error(
+            f"unrecognized arguments: {_names_only(unknown)}{_did_you_mean(command, unknown)}"
+        )
     setup_logging(getattr(args, "log_format", "text"))
     try:
         return MAINS[args.command](args, args_list)
@@ -92,6 +95,35 @@ def _key_given(args: Sequence[str]) -> bool:
             if name in _KEY_NAMES:
                 return True
     return False
+
+
+def _command_parser(
+    parser: argparse.ArgumentParser, command: str | None
+) -> argparse.ArgumentParser:
+    """The parser of `command` (its errors name it: `bulk-onboard run: error: ...`)."""
+    for action in parser._actions:  # argparse keeps its subparsers nowhere public
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
+    return parser
+
+
+def _did_you_mean(parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
+    """ "; did you mean --concurrency?" for the first unknown option close to one of the
+    command's own (a typo, or a prefix: abbreviations are refused, as they break when an
+    option is added)."""
+    import difflib  # only on this error: every command would pay for its import
+
+    options = [name for name in parser._option_string_actions if name.startswith("--")]
+    for arg in unknown:
+        name = arg.split("=", 1)[0]
+        if not name.startswith("--"):
+            continue
+        close = difflib.get_close_matches(name, options, n=1, cutoff=0.75)
+        close = close or sorted(option for option in options if option.startswith(name))[:1]
+        if close:
+            return f"; did you mean {close[0]}?"
+    return ""
 
 
 def _names_only(unknown: Sequence[str]) -> str:

@@ -33,6 +33,18 @@ def test_a_negative_rate_is_refused_saying_zero_is_allowed(tmp_path: Path) -> No
     assert "--rate: must be 0 (no limit) or more, not -1" in line
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("--conc", "--concurrency"), ("--concurency", "--concurrency")]
+)
+def test_an_unknown_option_names_its_command_a_close_option_and_no_value(
+    tmp_path: Path, typed: str, meant: str
+) -> None:
+    line = one_line(run_cli(["run", "x.csv", typed, "S3cret-value"], tmp_path), 2)
+    assert line.startswith(f"bulk-onboard run: error: unrecognized arguments: {typed} and 1 value")
+    assert f"did you mean {meant}?" in line
+    assert "S3cret-value" not in line
+
+
 def test_sandbox_and_api_url_together_are_refused_not_one_silently_ignored(
     tmp_path: Path,
 ) -> None:
