@@ -13,7 +13,7 @@ from functools import lru_cache
 from bulk_onboard.base.redaction import MIN_ANYWHERE_CHARS
 from bulk_onboard.rows.presets import Preset, provider_for_host
 from bulk_onboard.rows.request import Provider
-from bulk_onboard.rows.values import HIGHEST_PORT, Cells, app_password, is_email
+from bulk_onboard.rows.values import HIGHEST_PORT, Cells, app_password, as_text, is_email
 
 DEFAULT_IMAP_PORT = 993
 DEFAULT_SMTP_PORT = 587
@@ -113,10 +113,10 @@ def host_and_port(
 def _port_in_host(
     c: Cells, notes: list[str], proto: Protocol, host: str, port: int | None, in_host: int
 ) -> int | None:
-    """The port of a host cell that named one (`smtp.example.com:587`): the port column's, if
-    it says the same or is unreadable, else the host's with a note; two ports are a problem."""
+    """The port of a row whose host cell named one (`smtp.example.com:587`): that one, with a
+    note, when the port column is blank; the port column's when it says the same (or could not
+    be read, and failed); None and a problem when the two differ."""
     host_column = c.columns.header_for(proto.host_field)
-    shown = host_column.replace("{", "{{").replace("}", "}}")  # the message is a template
     if port is None and not c.failed(proto.port_field):
         notes.append(f"'{host_column}' held a port too; used {host} and port {in_host}.")
         return in_host
@@ -124,7 +124,7 @@ def _port_in_host(
         c.fail(
             "invalid_port",
             proto.port_field,
-            f"{{column}} says {port} but '{shown}' names port {in_host}: write the "
+            f"{{column}} says {port} but '{as_text(host_column)}' names port {in_host}: write the "
             "port in {column} only.",
         )
         return None

@@ -157,7 +157,7 @@ class Cells:
         name, port = value, None
         if (both := _HOST_AND_PORT.fullmatch(value)) and 1 <= int(both[2]) <= HIGHEST_PORT:
             name, port = both[1], int(both[2])
-        found = name if _HOST.fullmatch(name) else ascii_host(name)
+        found = name if _HOST.fullmatch(name) else _ascii_host(name)
         if found is None:
             self.fail(
                 "invalid_value",
@@ -196,12 +196,11 @@ class Cells:
             self.withhold("email")
             return head[1], False
         elif (ascii_email := _with_ascii_domain(email)) is not None:
-            shown = ascii_email.replace("{", "{{").replace("}", "}}")  # the message is a template
             self.fail(
                 "invalid_email",
                 "email",
                 f"{{column}} has letters outside ASCII in its domain: write the address in its "
-                f"ASCII form, {shown}.",
+                f"ASCII form, {as_text(ascii_email)}.",
             )
         else:
             self.fail(
@@ -251,7 +250,12 @@ def _key_of(value: str) -> str:
 _short_choice_key = lru_cache(maxsize=1024)(_key_of)
 
 
-def ascii_host(name: str) -> str | None:
+def as_text(value: str) -> str:
+    """`value` to put into a problem's template (`Cells.fail` formats it): its braces kept."""
+    return value.replace("{", "{{").replace("}", "}}")
+
+
+def _ascii_host(name: str) -> str | None:
     """An internationalised host name (`smtp.müller.de`) in the ASCII form DNS uses
     (`smtp.xn--mller-kva.de`, IDNA 2008 as browsers map it); None if it is no such name."""
     if name.isascii():
@@ -271,7 +275,7 @@ def _with_ascii_domain(email: str) -> str | None:
     local, at, domain = email.rpartition("@")
     if not at or domain.isascii():
         return None
-    ascii_domain = ascii_host(domain)
+    ascii_domain = _ascii_host(domain)
     if ascii_domain is None or not is_email(f"{local}@{ascii_domain}"):
         return None
     return f"{local}@{ascii_domain}"
