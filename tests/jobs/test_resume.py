@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import signal
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,6 +62,22 @@ def one_sentence(stderr: str) -> str:
 def sent_since(box: SandboxProcess, before: int) -> list[str]:
     """Emails of the imap_auth requests the server logged after the first `before` of them."""
     return [r["email"] for r in box.imap_auth()[before:]]
+
+
+def resumed_after_an_edit(
+    box: SandboxProcess, tmp_path: Path, edit: Callable[[list[str]], list[str]]
+) -> tuple[Result, Path, set[str], int]:
+    """A finished 5-row run, its sheet's lines edited, then `--resume --force`: the resumed
+    run (exit 0), the sheet, its secrets, and how many imap_auth requests came before it."""
+    sheet, secrets = a_sheet(tmp_path, 5)
+    out = tmp_path / "out"
+    first = run_cli(["run", str(sheet), *FAST], out, url=box.url)
+    sheet.write_text("\n".join(edit(sheet.read_text().splitlines())) + "\n")
+    before = len(box.imap_auth())
+    args = ["run", "--resume", str(first.run_dir), "--force", *FAST]
+    resumed = run_cli(args, out, url=box.url)
+    assert resumed.code == 0, resumed.stderr
+    return resumed, sheet, secrets, before
 
 
 def assert_private_and_whole(result: Result, rows: list[int], secrets: set[str]) -> None:
@@ -169,14 +185,11 @@ def test_resume_refuses_another_input_even_with_force_and_keeps_every_report(
 def test_resume_with_force_after_rows_left_the_sheet_says_how_many_were_connected(
     box: SandboxProcess, tmp_path: Path
 ) -> None:
-    sheet, secrets = a_sheet(tmp_path, 5)
-    out = tmp_path / "out"
-    first = run_cli(["run", str(sheet), *FAST], out, url=box.url)
-    lines = sheet.read_text().splitlines()
-    sheet.write_text("\n".join(lines[:1] + lines[3:]) + "\n")  # rows 2 and 3 deleted
-    args = ["run", "--resume", str(first.run_dir), "--force", *FAST]
-    resumed = run_cli(args, out, url=box.url)
-    assert resumed.code == 0, resumed.stderr
+    resumed, sheet, secrets, _ = resumed_after_an_edit(
+        box,
+        tmp_path,
+        lambda lines: lines[:1] + lines[3:],  # rows 2 and 3 deleted
+    )
     assert_private_and_whole(resumed, data_rows(sheet), secrets)
     assert "3 settled rows are on other row numbers now" in resumed.stderr
     assert (
@@ -262,16 +275,11 @@ def test_retry_failed_resends_a_fixed_invalid_row_but_never_a_duplicate(
 def test_resume_with_force_after_a_row_was_inserted_reports_every_mailbox_once(
     box: SandboxProcess, tmp_path: Path
 ) -> None:
-    sheet, secrets = a_sheet(tmp_path, 5)
-    out = tmp_path / "out"
-    first = run_cli(["run", str(sheet), *FAST], out, url=box.url)
+    new = "new@fleet.test,Test,New,imap.fleet.test,993,smtp.fleet.test,587,new-pw-5c2d07"
+    resumed, sheet, secrets, before = resumed_after_an_edit(
+        box, tmp_path, lambda lines: [lines[0], new, *lines[1:]]
+    )
     lines = sheet.read_text().splitlines()
-    lines.insert(1, "new@fleet.test,Test,New,imap.fleet.test,993,smtp.fleet.test,587,new-pw-5c2d07")
-    sheet.write_text("\n".join(lines) + "\n")
-    before = len(box.imap_auth())
-    args = ["run", "--resume", str(first.run_dir), "--force", *FAST]
-    resumed = run_cli(args, out, url=box.url)
-    assert resumed.code == 0, resumed.stderr
     assert_private_and_whole(resumed, data_rows(sheet), secrets | {"new-pw-5c2d07"})
     assert sent_since(box, before) == ["new@fleet.test"]
     in_sheet = {n: line.split(",")[0] for n, line in enumerate(lines[1:], start=2)}
