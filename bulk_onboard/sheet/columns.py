@@ -10,6 +10,7 @@ from bulk_onboard.base.printable import printable
 from bulk_onboard.base.redaction import APP_PASSWORD
 from bulk_onboard.errors import InputError
 from bulk_onboard.sheet.aliases import FIELD_ALIASES, FIELD_BY_KEY, PASSWORD_FIELDS, header_key
+from bulk_onboard.sheet.dialect import CANDIDATES, delimiter_name
 from bulk_onboard.sheet.secret_headers import looks_secret
 from bulk_onboard.sheet.table import unnamed_column
 
@@ -126,14 +127,11 @@ def _report_headers(shown: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-# Delimiters a header read with the wrong one may still hold, and how `--delimiter` names them.
-_DELIMITERS_NAMED = {",": ",", ";": ";", "\t": "tab", "|": "|"}
-
-
 def _another_delimiter(shown: Sequence[str]) -> str:
     """A sentence for a header read with the wrong delimiter (`--delimiter` given wrongly): one
     of its cells, split at another delimiter, names the email column. Else ""."""
-    for delimiter, name in _DELIMITERS_NAMED.items():
+    for delimiter in CANDIDATES:
+        name = delimiter_name(delimiter)
         for header in shown:
             if delimiter in header and any(
                 FIELD_BY_KEY.get(header_key(part)) == "email" for part in header.split(delimiter)

@@ -20,7 +20,7 @@ from bulk_onboard.sheet.aliases import (
 )
 from bulk_onboard.sheet.table import empty_input
 
-_CANDIDATES = ",;\t|"
+CANDIDATES = ",;\t|"  # the delimiters sniffed for
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 _SEP_LINE = re.compile(r'sep=([^"\r\n])', re.IGNORECASE)  # Excel's delimiter declaration
 _SNIFF_TOKEN = re.compile(r'"[^"]*"?|\r\n?|\n|[,;\t|]')
@@ -57,6 +57,11 @@ def delimiter_option(value: str) -> str:
     return delimiter
 
 
+def delimiter_name(delimiter: str) -> str:
+    """How `--delimiter` is given `delimiter`: `tab` for a tab, else the character."""
+    return "tab" if delimiter == "\t" else delimiter
+
+
 def sniff_layout(
     sample: str, complete: bool, name: str, prefer_tab: bool, given: str | None = None
 ) -> Layout:
@@ -83,7 +88,7 @@ def sniff_layout(
     # spreadsheet row.
     valued: list[tuple[_Record, int, int]] = []
     for row, found in enumerate(chain([record] if record else [], records), start=1):
-        if "".join(found.text.split()).strip(_CANDIDATES):  # more than spaces and delimiters
+        if "".join(found.text.split()).strip(CANDIDATES):  # more than spaces and delimiters
             valued.append((found, line, row))
         line += found.lines
     if not valued and complete:
@@ -119,7 +124,7 @@ def _header_at(valued: _Placed, fixed: str | None, prefer_tab: bool) -> tuple[in
     no header is found: such a file is refused naming that row, not showing those above it."""
     blocked: int | None = None
     for at, (found, _, row) in enumerate(valued[:HEADER_SEARCH_ROWS]):
-        named = found.complete and _names_email(found.text, (fixed,) if fixed else _CANDIDATES)
+        named = found.complete and _names_email(found.text, (fixed,) if fixed else CANDIDATES)
         if named and at == 0:
             return at, None
         if named and "@" not in found.text:
@@ -158,7 +163,7 @@ def _names_email(text: str, delimiters: Iterable[str]) -> bool:
 
 
 def _sniff_records(sample: str, complete: bool) -> Iterator[_Record]:
-    start, counts = 0, dict.fromkeys(_CANDIDATES, 0)
+    start, counts = 0, dict.fromkeys(CANDIDATES, 0)
     for token in _SNIFF_TOKEN.finditer(sample):
         found = token.group()
         if found in counts:
@@ -170,7 +175,7 @@ def _sniff_records(sample: str, complete: bool) -> Iterator[_Record]:
         else:
             text = sample[start : token.start()]
             yield _Record(text, _line_breaks(text) + 1, counts, True)
-            start, counts = token.end(), dict.fromkeys(_CANDIDATES, 0)
+            start, counts = token.end(), dict.fromkeys(CANDIDATES, 0)
     if start < len(sample):
         yield _Record(sample[start:], 1, counts, complete)
 
@@ -181,7 +186,7 @@ def _choose_delimiter(header: dict[str, int], following: list[dict[str, int]], t
         share = agreeing / len(following) if following else 1.0
         return share, tsv and candidate == "\t", header[candidate]
 
-    found = [candidate for candidate in _CANDIDATES if header[candidate]]
+    found = [candidate for candidate in CANDIDATES if header[candidate]]
     return max(found, key=score) if found else ("\t" if tsv else ",")
 
 

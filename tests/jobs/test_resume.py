@@ -67,11 +67,12 @@ def sent_since(box: SandboxProcess, before: int) -> list[str]:
 def resumed_after_an_edit(
     box: SandboxProcess, tmp_path: Path, edit: Callable[[list[str]], list[str]]
 ) -> tuple[Result, Path, set[str], int]:
-    """A finished 5-row run, its sheet's lines edited, then `--resume --force`: the resumed
-    run (exit 0), the sheet, its secrets, and how many imap_auth requests came before it."""
+    """A finished 5-row run (exit 0), its sheet's lines edited, then `--resume --force`: the
+    resumed run (exit 0), the sheet, its secrets, and how many imap_auth requests came before it."""
     sheet, secrets = a_sheet(tmp_path, 5)
     out = tmp_path / "out"
     first = run_cli(["run", str(sheet), *FAST], out, url=box.url)
+    assert first.code == 0, first.stderr
     sheet.write_text("\n".join(edit(sheet.read_text().splitlines())) + "\n")
     before = len(box.imap_auth())
     args = ["run", "--resume", str(first.run_dir), "--force", *FAST]
@@ -148,15 +149,10 @@ def test_resume_refuses_a_changed_input_in_one_sentence(tmp_path: Path) -> None:
 def test_resume_with_force_carries_on_with_the_changed_input(
     box: SandboxProcess, tmp_path: Path
 ) -> None:
-    sheet, secrets = a_sheet(tmp_path, 5)
-    out = tmp_path / "out"
-    first = run_cli(["run", str(sheet), *FAST], out, url=box.url)
-    extra = "late@fleet.test,Test,Late,imap.fleet.test,993,smtp.fleet.test,587,late-pw-93ab11\n"
-    sheet.write_text(sheet.read_text() + extra)
-    before = len(box.imap_auth())
-    args = ["run", "--resume", str(first.run_dir), "--force", *FAST]
-    resumed = run_cli(args, out, url=box.url)
-    assert first.code == resumed.code == 0, resumed.stderr
+    extra = "late@fleet.test,Test,Late,imap.fleet.test,993,smtp.fleet.test,587,late-pw-93ab11"
+    resumed, sheet, secrets, before = resumed_after_an_edit(
+        box, tmp_path, lambda lines: [*lines, extra]
+    )
     assert sent_since(box, before) == ["late@fleet.test"]
     assert_private_and_whole(resumed, data_rows(sheet), secrets | {"late-pw-93ab11"})
 
